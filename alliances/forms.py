@@ -1,0 +1,184 @@
+"""Workspace forms. The alliance always comes from the URL, never from the form, and every
+branch a form accepts (host, attendance) is one of that alliance's members."""
+
+import uuid
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from portal.richtext import RichTextWidget
+from portal.uploads import clean_image
+
+from .models import Activity, AnnualPlan, Branch, JointMeeting, PhaseReport
+
+MAX_PHOTOS = 12
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several images at once; each verified and re-encoded like every other upload."""
+
+    widget = MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if len(uploads) > MAX_PHOTOS:
+            raise ValidationError(f"一次最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(uploads)} 张。")
+        cleaned, errors = [], []
+        for upload in uploads:
+            upload = super().clean(upload, initial)
+            try:
+                cleaned.append(clean_image(upload))
+            except ValidationError as error:
+                errors.append(f"“{upload.name}”：{' '.join(error.messages)}")
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+def _year_is_sane(day):
+    this_year = timezone.localdate().year
+    if not date(2000, 1, 1) <= day <= date(this_year + 1, 12, 31):
+        raise ValidationError(f"日期应在 2000 年至 {this_year + 1} 年之间。")
+
+
+class RecordForm(forms.ModelForm):
+    """Shared by meetings and activities: host, attendance per branch, photos, a one-time token."""
+
+    photos = PhotosField(
+        label="照片",
+        help_text=f"可一次选择多张（最多 {MAX_PHOTOS} 张），仅限 JPEG、PNG、WebP、GIF。",
+    )
+    photo_caption = forms.CharField(
+        label="照片说明",
+        max_length=120,
+        required=False,
+        help_text="一句话说明照片内容，供读屏软件朗读；不填则用活动名称。",
+    )
+    form_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, alliance, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.alliance = alliance
+        self.instance.alliance = alliance
+        self.members = members
+        self.fields["host"].queryset = Branch.objects.filter(pk__in=[m.branch_id for m in members])
+        self.fields["held_on"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        if not self.is_bound:
+            self.initial.setdefault("form_token", uuid.uuid4())
+        existing = self.instance.attendance.all() if self.instance.pk else []
+        counts = {row.branch_id: row.head_count for row in existing}
+        for membership in members:
+            self.fields[self.attendance_field(membership.branch_id)] = forms.IntegerField(
+                label=membership.branch.unit,
+                min_value=0,
+                max_value=9999,
+                required=False,
+                initial=counts.get(membership.branch_id),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "count-input"}),
+            )
+        for name in ("minutes", "description"):
+            if name in self.fields:
+                self.fields[name].widget = RichTextWidget(config_name="simple")
+
+    def _post_clean(self):
+        super()._post_clean()
+        # ModelForm skips constraints on fields it does not show (alliance, year, quarter);
+        # the one-regular-meeting-per-quarter rule is exactly such a constraint.
+        try:
+            self.instance.validate_constraints()
+        except ValidationError as error:
+            self._update_errors(error)
+
+    @staticmethod
+    def attendance_field(branch_id):
+        return f"heads_{branch_id}"
+
+    def attendance_fields(self):
+        return [self[self.attendance_field(m.branch_id)] for m in self.members]
+
+    def clean_held_on(self):
+        day = self.cleaned_data["held_on"]
+        _year_is_sane(day)
+        return day
+
+    def attendance(self):
+        return {
+            m.branch_id: self.cleaned_data.get(self.attendance_field(m.branch_id)) or 0
+            for m in self.members
+        }
+
+
+class MeetingForm(RecordForm):
+    class Meta:
+        model = JointMeeting
+        fields = ["held_on", "is_regular", "venue", "host", "topics", "decisions", "minutes"]
+        widgets = {
+            "topics": forms.Textarea(attrs={"rows": 3}),
+            "decisions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class ActivityForm(RecordForm):
+    class Meta:
+        model = Activity
+        fields = [
+            "title",
+            "line",
+            "held_on",
+            "status",
+            "is_central_study",
+            "venue",
+            "host",
+            "description",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        held_on, status = cleaned.get("held_on"), cleaned.get("status")
+        if held_on and status == Activity.Status.HELD and held_on > timezone.localdate():
+            self.add_error("status", "活动日期在今天之后，状态应为“计划中”。")
+        return cleaned
+
+
+class AnnualPlanForm(forms.ModelForm):
+    class Meta:
+        model = AnnualPlan
+        fields = ["themes", "rotation_method", "liaison", "planned_activities"]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 4})
+            for name in ("themes", "rotation_method", "planned_activities")
+        }
+
+
+class PhaseReportForm(forms.ModelForm):
+    class Meta:
+        model = PhaseReport
+        fields = ["text", "activities_held", "participants"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 8})}
+
+
+class OverviewSortForm(forms.Form):
+    SORTS = {
+        "name": "联盟名称",
+        "-activities": "活动数（多到少）",
+        "-participation": "参加人次（多到少）",
+        "-meetings": "按时召开例会（多到少）",
+        "meetings": "按时召开例会（少到多）",
+    }
+    year = forms.TypedChoiceField(label="年度", coerce=int, required=False, empty_value=None)
+    sort = forms.ChoiceField(label="排序", choices=SORTS.items(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        this_year = timezone.localdate().year
+        self.fields["year"].choices = [(y, f"{y}年") for y in range(this_year, 2014, -1)]

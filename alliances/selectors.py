@@ -1,0 +1,283 @@
+"""Reads for alliance pages: directories, quarterly compliance, rotation schedules, figures.
+
+Compliance is computed for many alliances at once with a fixed number of queries, so the
+staff overview of 200 alliances costs the same as one alliance page.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Prefetch, Q, Sum
+from django.utils import timezone
+
+from . import rotation
+from .models import Activity, Alliance, Attendance, JointMeeting, Line, Membership
+
+ACTIVE = Membership.Status.ACTIVE
+
+
+def public_alliances():
+    """Approved alliances with their active member count and party members in them."""
+    return (
+        Alliance.objects.public()
+        .select_related("building")
+        .annotate(
+            member_total=Count("memberships", filter=Q(memberships__status=ACTIVE)),
+            party_members=Sum(
+                "memberships__branch__member_count", filter=Q(memberships__status=ACTIVE)
+            ),
+        )
+    )
+
+
+def directory():
+    """[(kind label, [(building or None, [alliances])])] in display order."""
+    grouped = defaultdict(lambda: defaultdict(list))
+    for alliance in public_alliances().order_by("kind", "building__name", "name", "pk"):
+        grouped[alliance.kind][alliance.building].append(alliance)
+    return [
+        (label, list(grouped[kind].items()))
+        for kind, label in Alliance.Kind.choices
+        if kind in grouped
+    ]
+
+
+def alliance_for_page(slug):
+    members = Membership.objects.select_related("branch").order_by(
+        "-is_lead", "rotation_order", "pk"
+    )
+    return (
+        Alliance.objects.public()
+        .select_related("building")
+        .prefetch_related(
+            Prefetch("memberships", queryset=members),
+            "rules",
+            "building__facilities",
+        )
+        .get(slug=slug)
+    )
+
+
+def quarter_bounds(year, quarter):
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return start, end
+
+
+def _state(held, year, quarter, today, founded_on):
+    start, end = quarter_bounds(year, quarter)
+    if held:
+        return "held"
+    if end <= founded_on:
+        return "none"
+    if end <= today:
+        return "missing"
+    return "due" if start <= today else "upcoming"
+
+
+STATE_LABELS = {
+    "held": "已开展",
+    "missing": "未开展",
+    "due": "本季度待开展",
+    "upcoming": "未到期",
+    "none": "未成立",
+}
+
+
+@dataclass
+class QuarterStatus:
+    quarter: int
+    meeting: str
+    study: str
+    activities: int = 0
+    by_line: dict = field(default_factory=dict)
+    attendance_total: int = 0  # people at held activities
+
+    @property
+    def meeting_label(self):
+        return STATE_LABELS[self.meeting]
+
+    @property
+    def study_label(self):
+        return STATE_LABELS[self.study]
+
+
+def _held_activities(ids, year, today):
+    return Activity.objects.filter(
+        alliance_id__in=ids, year=year, status=Activity.Status.HELD, held_on__lte=today
+    )
+
+
+def compliance(alliances, year, today=None, meetings=None):
+    """{alliance id: [QuarterStatus for Q1..Q4]} in two queries, however many alliances.
+
+    A page that already has the year's meetings of these alliances passes them as
+    ``meetings`` and saves the first query.
+    """
+    today = today or timezone.localdate()
+    ids = [alliance.pk for alliance in alliances]
+    if meetings is None:
+        meetings = JointMeeting.objects.filter(alliance_id__in=ids, year=year).only(
+            "alliance_id", "quarter", "is_regular", "held_on"
+        )
+    held_meetings = {
+        (m.alliance_id, m.quarter) for m in meetings if m.is_regular and m.held_on <= today
+    }
+    rows = (
+        _held_activities(ids, year, today)
+        .values_list("alliance_id", "quarter", "line", "is_central_study")
+        .annotate(n=Count("pk", distinct=True), heads=Sum("attendance__head_count"))
+        .order_by()
+    )
+    rows = list(rows)
+    studies = {(alliance_id, quarter) for alliance_id, quarter, _, study, *_ in rows if study}
+    result = {
+        alliance.pk: [
+            QuarterStatus(
+                quarter=q,
+                meeting=_state(
+                    (alliance.pk, q) in held_meetings, year, q, today, alliance.founded_on
+                ),
+                study=_state((alliance.pk, q) in studies, year, q, today, alliance.founded_on),
+            )
+            for q in range(1, 5)
+        ]
+        for alliance in alliances
+    }
+    for alliance_id, quarter, line, _, count, heads in rows:
+        status = result[alliance_id][quarter - 1]
+        status.by_line[line] = status.by_line.get(line, 0) + count
+        status.activities += count
+        status.attendance_total += heads or 0
+    return result
+
+
+def participation_by_branch(alliance, year, today=None):
+    """{quarter: {branch id: people}} at the held activities of one alliance's year."""
+    today = today or timezone.localdate()
+    result = defaultdict(dict)
+    rows = (
+        Attendance.objects.filter(activity__in=_held_activities([alliance.pk], year, today))
+        .values_list("activity__quarter", "branch_id")
+        .annotate(n=Sum("head_count"))
+        .order_by()
+    )
+    for quarter, branch_id, heads in rows:
+        result[quarter][branch_id] = heads
+    return dict(result)
+
+
+def rotation_data(alliance):
+    """Memberships and frozen slots: the inputs of every rotation computation."""
+    return (
+        list(alliance.memberships.all()),
+        dict(alliance.rotation_slots.values_list("starts_on", "host_id")),
+    )
+
+
+def rotation_table(alliance, year):
+    """This year's periods with their host branches, for the alliance page."""
+    memberships, slots = rotation_data(alliance)
+    branches = {m.branch_id: m.branch for m in memberships}
+    today = timezone.localdate()
+    if alliance.rotation == Alliance.Rotation.ACTIVITY:
+        last = alliance.activities.exclude(status=Activity.Status.CANCELLED).first()
+        host = rotation.next_host(memberships, last.host_id if last else None, today)
+        return {"per_activity": True, "next_host": branches.get(host), "last": last}
+    rows = [
+        {
+            "period": period,
+            "host": branches.get(host),
+            "current": period.contains(today),
+            "past": period.ends_on <= today,
+        }
+        for period, host in rotation.year_schedule(alliance, memberships, slots, year)
+    ]
+    return {"per_activity": False, "rows": rows}
+
+
+def recent_activities(alliance, limit=6):
+    return alliance.activities.order_by("-held_on", "-pk").only(
+        "pk", "title", "held_on", "status", "alliance_id"
+    )[:limit]
+
+
+def figures(alliances_qs, year):
+    """Counts for the charts: held activities per quarter and per line, meetings per quarter."""
+    activities = Activity.objects.filter(
+        alliance__in=alliances_qs, year=year, status=Activity.Status.HELD
+    )
+    per_quarter = dict(activities.values_list("quarter").annotate(n=Count("pk")).order_by())
+    per_line = dict(activities.values_list("line").annotate(n=Count("pk")).order_by())
+    meetings = dict(
+        JointMeeting.objects.filter(alliance__in=alliances_qs, year=year, is_regular=True)
+        .values_list("quarter")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {
+        "activities_per_quarter": [(f"第{q}季度", per_quarter.get(q, 0)) for q in range(1, 5)],
+        "activities_per_line": [(label, per_line.get(value, 0)) for value, label in Line.choices],
+        "meetings_per_quarter": [(f"第{q}季度", meetings.get(q, 0)) for q in range(1, 5)],
+    }
+
+
+def figures_from_compliance(quarters):
+    """The same figures as ``figures()``, for one alliance whose compliance is already loaded."""
+    by_line = defaultdict(int)
+    for status in quarters:
+        for line, count in status.by_line.items():
+            by_line[line] += count
+    return {
+        "activities_per_quarter": [(f"第{q.quarter}季度", q.activities) for q in quarters],
+        "activities_per_line": [(label, by_line[value]) for value, label in Line.choices],
+        "meetings_per_quarter": [
+            (f"第{q.quarter}季度", int(q.meeting == "held")) for q in quarters
+        ],
+    }
+
+
+@dataclass
+class OverviewRow:
+    """One alliance's year for the committee: the quarters and the figures for the awards."""
+
+    alliance: Alliance
+    quarters: list
+
+    @property
+    def activities(self):
+        return sum(q.activities for q in self.quarters)
+
+    @property
+    def participation(self):
+        return sum(q.attendance_total for q in self.quarters)
+
+    @property
+    def meetings(self):
+        """Regular meetings held in their own quarter (a meeting is logged in its quarter)."""
+        return sum(q.meeting == "held" for q in self.quarters)
+
+    @property
+    def meetings_due(self):
+        return sum(q.meeting in ("held", "missing") for q in self.quarters)
+
+    @property
+    def studies(self):
+        return sum(q.study == "held" for q in self.quarters)
+
+
+OVERVIEW_SORTS = {
+    "name": lambda row: row.alliance.name,
+    "-activities": lambda row: -row.activities,
+    "-participation": lambda row: -row.participation,
+    "-meetings": lambda row: -row.meetings,
+    "meetings": lambda row: row.meetings,
+}
+
+
+def overview(alliances, year, sort="name", today=None):
+    alliances = list(alliances)
+    statuses = compliance(alliances, year, today)
+    rows = [OverviewRow(alliance, statuses[alliance.pk]) for alliance in alliances]
+    return sorted(rows, key=OVERVIEW_SORTS[sort or "name"])

@@ -1,0 +1,38 @@
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from . import workspace as views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("", views.HomeView.as_view(), name="home"),
+    path("overview/", views.OverviewView.as_view(), name="overview"),
+    path("overview.xlsx", views.OverviewExcelView.as_view(), name="overview_xlsx"),
+    path("<slug:slug>/", views.AllianceHomeView.as_view(), name="alliance"),
+    path("<slug:slug>/meetings/new/", views.MeetingFormView.as_view(), name="meeting_new"),
+    path("<slug:slug>/meetings/<int:pk>/", views.MeetingFormView.as_view(), name="meeting_edit"),
+    path(
+        "<slug:slug>/meetings/<int:pk>/delete/",
+        views.MeetingDeleteView.as_view(),
+        name="meeting_delete",
+    ),
+    path("<slug:slug>/activities/new/", views.ActivityFormView.as_view(), name="activity_new"),
+    path(
+        "<slug:slug>/activities/<int:pk>/", views.ActivityFormView.as_view(), name="activity_edit"
+    ),
+    path(
+        "<slug:slug>/activities/<int:pk>/delete/",
+        views.ActivityDeleteView.as_view(),
+        name="activity_delete",
+    ),
+    path(
+        "<slug:slug>/photos/<int:pk>/delete/", views.PhotoDeleteView.as_view(), name="photo_delete"
+    ),
+    path("<slug:slug>/plan/<int:year>/", views.PlanView.as_view(), name="plan"),
+    path("<slug:slug>/reports/<int:year>/<slug:phase>/", views.ReportView.as_view(), name="report"),
+    path("<slug:slug>/ledger/<int:year>/", views.LedgerView.as_view(), name="ledger"),
+    path("<slug:slug>/ledger/<int:year>.xlsx", views.LedgerExcelView.as_view(), name="ledger_xlsx"),
+]

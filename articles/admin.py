@@ -1,0 +1,255 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import Article, Attachment, Category
+from .selectors import category_freshness, stale_condition
+
+
+class FreshnessFilter(admin.SimpleListFilter):
+    """空白栏目 and 超期未更新 are failed inspection items: let staff find them in one click."""
+
+    title = "更新情况"
+    parameter_name = "freshness"
+
+    def lookups(self, request, model_admin):
+        return [("empty", "空白栏目"), ("stale", "超期未更新"), ("ok", "正常")]
+
+    def queryset(self, request, queryset):
+        stale = stale_condition()
+        if self.value() == "empty":
+            return queryset.filter(published_count=0)
+        if self.value() == "stale":
+            return queryset.filter(stale, published_count__gt=0)
+        if self.value() == "ok":
+            return queryset.filter(published_count__gt=0).exclude(stale)
+        return queryset
+
+
+@admin.register(Category)
+class CategoryAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "parent",
+        "slug",
+        "position",
+        "show_in_nav",
+        "column_type",
+        "published_count_display",
+        "last_published_display",
+        "freshness",
+    ]
+    list_display_links = ["name"]
+    list_editable = ["position", "show_in_nav"]
+    list_filter = [FreshnessFilter, "column_type", ("parent", admin.EmptyFieldListFilter)]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    fields = [
+        "name",
+        "slug",
+        "parent",
+        "position",
+        "column_type",
+        "is_topic",
+        "show_in_nav",
+        "description",
+    ]
+
+    def get_queryset(self, request):
+        return category_freshness(super().get_queryset(request))
+
+    @admin.display(description="已发布", ordering="published_count")
+    def published_count_display(self, obj):
+        return obj.published_count
+
+    @admin.display(description="最近发布", ordering="last_published_at")
+    def last_published_display(self, obj):
+        if obj.last_published_at is None:
+            return "—"
+        return f"{timezone.localtime(obj.last_published_at):%Y-%m-%d}"
+
+    @admin.display(description="更新情况")
+    def freshness(self, obj):
+        if not obj.published_count:
+            return format_html('<span class="badge badge-danger">{}</span>', "空白栏目")
+        period = obj.update_period
+        if period and obj.last_published_at < timezone.now() - period:
+            days = (timezone.now() - obj.last_published_at).days
+            return format_html('<span class="badge badge-warning">超期未更新（{}天）</span>', days)
+        return format_html('<span class="badge badge-ok">{}</span>', "正常")
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 1
+    fields = ["title", "file", "position"]
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "thumbnail",
+        "title",
+        "category",
+        "kind",
+        "status_badge",
+        "published_at",
+        "pinned",
+        "headline",
+        "view_count",
+        "updated_by",
+    ]
+    list_display_links = ["title"]
+    list_filter = ["status", "kind", "pinned", "headline", "category"]
+    list_select_related = ["category", "category__parent", "updated_by"]
+    list_per_page = 50
+    search_fields = ["title", "summary", "author", "source", "submitting_unit"]
+    date_hierarchy = "published_at"
+    autocomplete_fields = ["category"]
+    inlines = [AttachmentInline]
+    readonly_fields = [
+        "first_published_at",
+        "view_count",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "category", "kind", "status", "published_at"]}),
+        ("内容", {"fields": ["summary", "body", "source", "author", "submitting_unit"]}),
+        ("图片", {"fields": ["cover", "cover_alt", "headline", "pinned"]}),
+        ("视频（类型为“视频”时填写）", {"fields": ["video_file", "video_url", "video_poster"]}),
+        (
+            "记录",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "first_published_at",
+                    "view_count",
+                    "created_by",
+                    "created_at",
+                    "updated_by",
+                    "updated_at",
+                ],
+            },
+        ),
+    ]
+    actions = ["submit_for_review", "publish", "withdraw", "pin", "unpin"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            queryset = queryset.defer("body", "search_text", "search_tokens")
+        return queryset
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "status" in form.base_fields:
+            form.base_fields["status"].choices = services.status_choices_for(
+                request.user, obj.status if obj else None
+            )
+        if not services.can_publish(request.user):
+            for name in ("pinned", "headline"):
+                form.base_fields.pop(name, None)
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if services.can_publish(request.user):
+            return fieldsets
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [f for f in options["fields"] if f not in ("pinned", "headline")],
+                },
+            )
+            for title, options in fieldsets
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        if (
+            obj is not None
+            and obj.status == Article.Status.PUBLISHED
+            and not services.can_publish(request.user)
+        ):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_publish_permission(self, request):
+        return services.can_publish(request.user)
+
+    def save_model(self, request, obj, form, change):
+        if change and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        try:
+            services.article_save(article=obj, by=request.user)
+        except ValidationError as error:
+            # A race (someone published meanwhile) can still break a rule the form checked.
+            raise PermissionDenied(" ".join(error.messages)) from error
+
+    @admin.display(description="封面")
+    def thumbnail(self, obj):
+        if not obj.cover:
+            return "—"
+        return format_html('<img src="{}" alt="" class="admin-thumb">', obj.cover.url)
+
+    @admin.display(description="状态", ordering="status")
+    def status_badge(self, obj):
+        label = obj.get_status_display()
+        if obj.status == Article.Status.PUBLISHED and not obj.is_public:
+            label = "定时发布"
+        return format_html('<span class="badge status-{}">{}</span>', obj.status, label)
+
+    def _move(self, request, queryset, to):
+        done, refused = 0, []
+        for article in queryset:
+            try:
+                services.article_move(article=article, to=to, by=request.user)
+                done += 1
+            except (PermissionDenied, ValidationError) as error:
+                refused.append(
+                    f"《{article.title}》：{' '.join(getattr(error, 'messages', [str(error)]))}"
+                )
+        label = services.MOVE_REASONS[to]
+        if done:
+            self.message_user(request, f"已{label} {done} 篇文章。", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, f"未能{label}{line}", messages.WARNING)
+
+    @admin.action(description="提交审核", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self._move(request, queryset, Article.Status.REVIEW)
+
+    @admin.action(description="发布", permissions=["publish"])
+    def publish(self, request, queryset):
+        self._move(request, queryset, Article.Status.PUBLISHED)
+
+    @admin.action(description="撤回", permissions=["publish"])
+    def withdraw(self, request, queryset):
+        self._move(request, queryset, Article.Status.WITHDRAWN)
+
+    def _set_pinned(self, request, queryset, pinned):
+        articles = list(queryset)
+        for article in articles:
+            services.article_set_pinned(article=article, pinned=pinned, by=request.user)
+        self.message_user(request, f"已{'置顶' if pinned else '取消置顶'} {len(articles)} 篇文章。")
+
+    @admin.action(description="置顶", permissions=["publish"])
+    def pin(self, request, queryset):
+        self._set_pinned(request, queryset, True)
+
+    @admin.action(description="取消置顶", permissions=["publish"])
+    def unpin(self, request, queryset):
+        self._set_pinned(request, queryset, False)

@@ -1,0 +1,46 @@
+import django_filters
+from django import forms
+
+from .models import Article
+
+
+class ArticleFilter(django_filters.FilterSet):
+    """Filters of a section page. Values outside the choices make the form invalid (a 400)."""
+
+    category = django_filters.TypedChoiceFilter(label="子栏目", coerce=int, empty_value=None)
+    kind = django_filters.ChoiceFilter(
+        label="类型", choices=Article.Kind.choices, empty_label="全部类型"
+    )
+    year = django_filters.ChoiceFilter(
+        label="年份", field_name="published_at", lookup_expr="year", empty_label="全部年份"
+    )
+
+    class Meta:
+        model = Article
+        fields = ["category", "kind", "year"]
+
+    def __init__(self, *args, subsections, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        if subsections:
+            # Choices from the already-built section tree: no query to render or validate.
+            self.filters["category"].extra["choices"] = [
+                ("", "全部子栏目"),
+                *((sub.pk, sub.name) for sub in subsections),
+            ]
+        else:
+            del self.filters["category"]
+        self.filters["year"].extra["choices"] = [(year, f"{year}年") for year in years]
+        for form_field in self.form.fields.values():
+            form_field.widget.attrs.setdefault("class", "filter-select")
+
+    @property
+    def is_filtered(self):
+        return (
+            any(self.form.cleaned_data.get(name) for name in self.filters)
+            if self.is_bound
+            else False
+        )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="关键词", max_length=60, required=False, strip=True)

@@ -1,0 +1,30 @@
+from django.contrib.sitemaps import Sitemap
+
+from .models import Article
+from .selectors import site_tree
+
+
+class ArticleSitemap(Sitemap):
+    limit = 5000
+
+    def items(self):
+        return Article.objects.published().only("pk", "updated_at").order_by("-published_at", "-pk")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class CategorySitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        tree = site_tree()
+        return [
+            category
+            for section in tree.sections
+            for category in [section, *section.subsections]
+            if category.visible
+        ]
+
+
+sitemaps = {"articles": ArticleSitemap, "sections": CategorySitemap}

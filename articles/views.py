@@ -1,0 +1,125 @@
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import render
+from django.views.generic import DetailView, ListView
+
+from portal.mixins import FilteredListMixin
+
+from . import services
+from .filters import ArticleFilter, SearchForm
+from .models import Article
+from .search import search_articles
+from .selectors import published_in_section, site_tree_for
+
+PAGE_SIZE = 20
+
+
+def can_preview(user):
+    """Staff who may read drafts in the admin may read them on the site too."""
+    return user.is_active and user.is_staff and user.has_perm("articles.view_article")
+
+
+class CategoryView(FilteredListMixin, ListView):
+    """A section or sub-section: its articles, newest first, with sub-section tabs and filters."""
+
+    template_name = "articles/category_detail.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "articles"
+    filterset_class = ArticleFilter
+
+    def get(self, request, *args, **kwargs):
+        self.category = site_tree_for(request).get(kwargs["slug"])
+        if self.category is None or not (self.category.visible or can_preview(request.user)):
+            raise Http404("栏目不存在或暂无内容")
+        self.section = self.category.section
+        return super().get(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return published_in_section(self.category).order_by("-pinned", "-published_at", "-pk")
+
+    def get_filterset_kwargs(self):
+        base = published_in_section(self.category).order_by()
+        return {
+            "subsections": self.section.subsections if self.category is self.section else [],
+            "years": [day.year for day in base.dates("published_at", "year", "DESC")],
+        }
+
+    def paginate_queryset(self, queryset, page_size):
+        """Page through ids only (an index-only walk, cheap even on page 1000), then load
+        the twenty articles of the page by primary key."""
+        paginator, page, ids, is_paginated = super().paginate_queryset(
+            queryset.values_list("pk", flat=True), page_size
+        )
+        ids = list(ids)
+        articles = queryset.model.objects.for_listing().in_bulk(ids)
+        page.object_list = [articles[pk] for pk in ids]
+        return paginator, page, page.object_list, is_paginated
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(category=self.category, section=self.section, **kwargs)
+
+
+class ArticleView(DetailView):
+    """An article as DOMAIN.md describes it; staff see unpublished ones with a 预览 banner."""
+
+    template_name = "articles/article_detail.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        queryset = Article.objects.select_related("category", "category__parent").prefetch_related(
+            "attachments"
+        )
+        return queryset if can_preview(self.request.user) else queryset.published()
+
+    def get_object(self, queryset=None):
+        article = super().get_object(queryset)
+        if article.is_public:
+            services.record_view(article)
+        return article
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if self.object.is_public:
+            # A cached copy of this page still counts each view (portal/pagecache.py).
+            response.count_view_of = self.object.pk
+        return response
+
+    def get_context_data(self, **kwargs):
+        article = self.object
+        newer = older = None
+        if article.is_public:
+            siblings = Article.objects.published().filter(category_id=article.category_id)
+            siblings = siblings.only("pk", "title", "published_at")
+            when, pk = article.published_at, article.pk
+            newer = (
+                siblings.filter(Q(published_at__gt=when) | Q(published_at=when, pk__gt=pk))
+                .order_by("published_at", "pk")
+                .first()
+            )
+            older = (
+                siblings.filter(Q(published_at__lt=when) | Q(published_at=when, pk__lt=pk))
+                .order_by("-published_at", "-pk")
+                .first()
+            )
+        return super().get_context_data(
+            category=article.category,
+            section=article.category.section,
+            previous_article=newer,
+            next_article=older,
+            **kwargs,
+        )
+
+
+def search(request):
+    """站内搜索: title, abstract and body; two-character Chinese words included."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return render(request, "articles/search.html", {"form": form}, status=400)
+    query = form.cleaned_data["q"]
+    page = None
+    if query:
+        listing = Article.objects.published().select_related("category", "category__parent")
+        results = search_articles(listing.defer("body", "search_tokens"), query)
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "articles/search.html", {"form": form, "query": query, "page_obj": page})

@@ -1,0 +1,111 @@
+from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import audit
+from .models import AuditEntry, FriendlyLink, SiteSettings
+
+admin.site.site_header = "党建网管理后台"
+admin.site.site_title = "党建网管理后台"
+admin.site.index_title = "内容管理"
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(SimpleHistoryAdmin):
+    """One record: the list page goes straight to it."""
+
+    fieldsets = [
+        (
+            "网站",
+            {
+                "fields": [
+                    "site_name",
+                    "site_domain",
+                    "site_id_code",
+                    "description",
+                    "default_source",
+                ]
+            },
+        ),
+        ("页脚", {"fields": ["host_organization", "organizer", "phone", "email", "address"]}),
+        ("备案与标识", {"fields": ["icp_number", "police_number", "conac_id"]}),
+    ]
+
+    def changelist_view(self, request, extra_context=None):
+        SiteSettings.load()
+        return redirect(reverse("admin:portal_sitesettings_change", args=[1]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FriendlyLink)
+class FriendlyLinkAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["name", "url"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what happened: listed and viewed, never added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Read-only: an audit trail nobody can edit, not even a superuser from the admin."""
+
+    list_display = ["at", "user", "action", "summary", "object_repr"]
+    list_filter = ["action", "content_type", ("at", admin.DateFieldListFilter)]
+    list_select_related = ["user", "content_type"]
+    search_fields = ["summary", "object_repr", "user__username", "user__first_name"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+
+VERBS = {"add": "新增", "change": "修改", "delete": "删除"}
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Every add, change and delete made in this admin is written to the audit trail."""
+
+    def _record(self, request, obj, verb, **data):
+        opts = obj._meta
+        audit.record(
+            by=request.user,
+            action=f"{opts.model_name}.{verb}",
+            obj=obj,
+            summary=f"{VERBS[verb]}{opts.verbose_name}“{obj}”",
+            **data,
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._record(request, obj, "change" if change else "add", fields=form.changed_data)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        inlines = [fs.model._meta.verbose_name for fs in formsets if fs.has_changed()]
+        if change and inlines:
+            self._record(request, form.instance, "change", inlines=inlines)
+
+    def delete_model(self, request, obj):
+        self._record(request, obj, "delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._record(request, obj, "delete")
+        super().delete_queryset(request, queryset)

@@ -1,0 +1,83 @@
+"""Django's Redis cache, made to fail soft: when Redis is down, reads miss and writes are
+dropped (logged once per pause), and the site keeps serving pages from the database.
+
+After a failure Redis is left alone for a few seconds, so an unreachable server costs one
+timeout per pause instead of one per cache call.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+PAUSE_SECONDS = 5
+
+
+def _soft(default):
+    def wrap(method):
+        def call(self, *args, **kwargs):
+            if time.monotonic() < self._down_until:
+                return default() if callable(default) else default
+            try:
+                return method(self, *args, **kwargs)
+            except RedisError as error:
+                self._down_until = time.monotonic() + PAUSE_SECONDS
+                log.warning(
+                    "Redis cache down (%s); going on without it for %ss", error, PAUSE_SECONDS
+                )
+                return default() if callable(default) else default
+
+        call.__name__ = method.__name__
+        return call
+
+    return wrap
+
+
+class ResilientRedisCache(RedisCache):
+    _down_until = 0.0
+
+    @_soft(None)
+    def get(self, key, default=None, version=None):
+        return super().get(key, default, version)
+
+    @_soft(dict)
+    def get_many(self, keys, version=None):
+        return super().get_many(keys, version)
+
+    @_soft(False)
+    def add(self, key, value, timeout=None, version=None):
+        return super().add(key, value, timeout, version)
+
+    @_soft(None)
+    def set(self, key, value, timeout=None, version=None):
+        return super().set(key, value, timeout, version)
+
+    @_soft(list)
+    def set_many(self, data, timeout=None, version=None):
+        return super().set_many(data, timeout, version)
+
+    @_soft(False)
+    def touch(self, key, timeout=None, version=None):
+        return super().touch(key, timeout, version)
+
+    @_soft(False)
+    def delete(self, key, version=None):
+        return super().delete(key, version)
+
+    @_soft(None)
+    def delete_many(self, keys, version=None):
+        return super().delete_many(keys, version)
+
+    @_soft(False)
+    def has_key(self, key, version=None):
+        return super().has_key(key, version)
+
+    @_soft(None)
+    def incr(self, key, delta=1, version=None):
+        return super().incr(key, delta, version)
+
+    @_soft(False)
+    def clear(self):
+        return super().clear()

@@ -1,0 +1,152 @@
+import re
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+MIIT_FILING_URL = "https://beian.miit.gov.cn/"
+POLICE_FILING_URL = "https://beian.mps.gov.cn/#/query/webSearch?code={code}"
+CONAC_URL = "https://bszs.conac.cn/sitename?method=show&id={id}"
+
+
+class SiteSettings(models.Model):
+    """The one record behind the footer and the government meta tags.
+
+    Inspections check the footer (主办单位, 联系方式, ICP备案号, 公安机关备案号, 网站标识码),
+    so staff keep it in the admin rather than in a template.
+    """
+
+    CACHE_KEY = "portal:site-settings"
+
+    site_name = models.CharField("网站名称", max_length=60, default="党建网")
+    site_domain = models.CharField(
+        "网站域名",
+        max_length=100,
+        blank=True,
+        help_text="例如 dj.example.gov.cn，用于页面元数据 SiteDomain。",
+    )
+    site_id_code = models.CharField(
+        "网站标识码",
+        max_length=20,
+        blank=True,
+        help_text="由政府网站信息报送系统分配，例如 1500000001。",
+    )
+    host_organization = models.CharField("主办单位", max_length=100, default="中共XX旗委员会组织部")
+    organizer = models.CharField("承办单位", max_length=100, blank=True)
+    phone = models.CharField("联系电话", max_length=40, blank=True)
+    email = models.EmailField("电子邮箱", blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    icp_number = models.CharField(
+        "ICP备案号",
+        max_length=60,
+        blank=True,
+        help_text="例如 蒙ICP备00000000号-1，页脚链接到工信部备案系统。",
+    )
+    police_number = models.CharField(
+        "公安机关备案号",
+        max_length=60,
+        blank=True,
+        help_text="例如 蒙公网安备 15000000000000号，页脚链接到公安部备案查询。",
+    )
+    conac_id = models.CharField(
+        "党政机关网站标识编号",
+        max_length=60,
+        blank=True,
+        help_text="开办单位取得党政机关网站标识后填写，页脚显示标识链接。",
+    )
+    default_source = models.CharField(
+        "默认来源", max_length=60, default="本网", help_text="文章未填写来源时显示。"
+    )
+    description = models.CharField(
+        "网站简介", max_length=200, blank=True, help_text="搜索引擎和订阅源显示的一句话简介。"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "站点设置"
+        verbose_name_plural = "站点设置"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="site_settings_singleton")
+        ]
+
+    def __str__(self):
+        return self.site_name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def load(cls):
+        record = cache.get(cls.CACHE_KEY)
+        if record is None:
+            record, _ = cls.objects.get_or_create(pk=1)
+            cache.set(cls.CACHE_KEY, record, 300)
+        return record
+
+    @property
+    def police_filing_url(self):
+        code = "".join(re.findall(r"\d", self.police_number))
+        return POLICE_FILING_URL.format(code=code) if code else ""
+
+    @property
+    def icp_filing_url(self):
+        return MIIT_FILING_URL if self.icp_number else ""
+
+    @property
+    def conac_url(self):
+        return CONAC_URL.format(id=self.conac_id) if self.conac_id else ""
+
+
+class FriendlyLink(models.Model):
+    name = models.CharField("名称", max_length=60)
+    url = models.URLField("网址")
+    position = models.PositiveSmallIntegerField("排序", default=0, help_text="数字小的排在前面。")
+    is_active = models.BooleanField("显示", default=True)
+
+    class Meta:
+        verbose_name = "友情链接"
+        verbose_name_plural = "友情链接"
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class AuditEntry(models.Model):
+    """One line of the audit trail: who did what to which record, when, with what data.
+
+    Every service that changes content writes one (articles, alliances, the workspace), so
+    committee staff can answer "who changed this?" for any record from one list.
+    """
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField("操作", max_length=40, db_index=True)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name="对象类型", null=True, on_delete=models.SET_NULL
+    )
+    object_id = models.CharField("对象编号", max_length=40, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    summary = models.CharField("说明", max_length=300)
+    data = models.JSONField("详细数据", default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = "操作记录"
+        verbose_name_plural = "操作记录"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="audit_object")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.summary}"

@@ -1,0 +1,157 @@
+"""Whole pages for anonymous readers, kept in the shared cache and dropped at once on change.
+
+Every key carries a content version. Saving or deleting anything a reader can see (an
+article, a section, the site settings, an alliance record …) increments that version in
+the shared cache, so every worker on every host stops using the old pages at the same
+moment; they then expire by themselves. A scheduled article needs no save to appear: the
+time of the next scheduled publication is kept beside the version, and the first request
+after it bumps the version.
+
+Only GET requests without a session cookie are served from or stored in the cache, and
+only 200 responses that set no cookie (a page with a CSRF token always sets one). So a
+logged-in user, a staff preview and every form page go to the view, always.
+"""
+
+import contextlib
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone
+
+VERSION_KEY = "pagecache:version"
+NEXT_CHANGE_KEY = "pagecache:next-change"
+SKIP_PREFIXES = ("/workspace/", "/editor/", "/prefs/", "/static/", "/media/", "/healthz")
+# Only these query parameters change a page; others must not split (or flood) the cache.
+QUERY_KEYS = ("q", "page", "category", "kind", "year", "quarter", "line", "alliance", "branch")
+COOKIE_KEYS = ("fontsize",)
+
+
+def _state():
+    """(version, next scheduled change as a timestamp or None), in one round trip."""
+    values = cache.get_many([VERSION_KEY, NEXT_CHANGE_KEY])
+    version = values.get(VERSION_KEY)
+    if version is None:
+        version = int(time.time() * 1000)  # a fresh cache must not meet stale keys
+        if not cache.add(VERSION_KEY, version, None):
+            version = cache.get(VERSION_KEY)  # another worker was first, or the cache is down
+    return version, values.get(NEXT_CHANGE_KEY)
+
+
+def current_version():
+    """The content version, or None when the cache is unavailable."""
+    version, next_change = _state()
+    if next_change is not None and time.time() >= next_change:
+        content_changed()
+        version = _state()[0]
+    return version
+
+
+def content_changed():
+    """Readers' content changed: new pages from now on, in every worker."""
+    with contextlib.suppress(ValueError):  # no version yet: the next request starts one
+        cache.incr(VERSION_KEY)
+    cache.set(NEXT_CHANGE_KEY, _next_scheduled_change(), None)
+
+
+def on_content_saved_or_deleted(sender, **kwargs):
+    """Signal receiver for every model readers can see (connected in portal/apps.py)."""
+    content_changed()
+
+
+def _next_scheduled_change():
+    from articles.models import Article
+
+    upcoming = (
+        Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return upcoming.timestamp() if upcoming else None
+
+
+def fragment(name, build, timeout=600):
+    """A piece of pages (navigation, footer data) cached under the content version."""
+    version = current_version()
+    if version is None:
+        return build()
+    key = f"fragment:{version}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout)
+    return value
+
+
+def page_key(request, version):
+    query = "&".join(
+        f"{name}={value}" for name in QUERY_KEYS for value in request.GET.getlist(name)
+    )
+    prefs = "&".join(request.COOKIES.get(name, "") for name in COOKIE_KEYS)
+    raw = f"{request.get_host()}|{request.path}|{query}|{prefs}"
+    return f"page:{version}:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def _cacheable_request(request):
+    return (
+        settings.PORTAL_PAGE_CACHE
+        and request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not request.path.startswith((*SKIP_PREFIXES, "/" + settings.ADMIN_URL))
+    )
+
+
+def _cacheable_response(request, response):
+    user = getattr(request, "user", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and "private" not in response.get("Cache-Control", "")
+        and not (user is not None and user.is_authenticated)
+    )
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve anonymous GETs from the shared cache; see the module docstring for the rules."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _cacheable_request(request):
+            return self.get_response(request)
+        version = current_version()
+        if version is None:  # the cache is down: render, as without it
+            return self.get_response(request)
+        key = page_key(request, version)
+        entry = cache.get(key)
+        if entry is not None:
+            return self._replay(entry)
+        response = self.get_response(request)
+        if _cacheable_response(request, response):
+            entry = (
+                response.status_code,
+                [(k, v) for k, v in response.items() if k.lower() != "x-page-cache"],
+                response.content,
+                getattr(response, "count_view_of", None),
+            )
+            cache.set(key, entry, settings.PORTAL_PAGE_CACHE_SECONDS)
+            response["X-Page-Cache"] = "miss"
+        return response
+
+    def _replay(self, entry):
+        status, headers, content, count_view_of = entry
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        response["X-Page-Cache"] = "hit"
+        if count_view_of is not None:
+            from articles import viewcounts
+
+            viewcounts.record(count_view_of)
+        return response

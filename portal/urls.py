@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.sitemaps.views import index as sitemap_index
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from articles.sitemaps import sitemaps
+
+from . import views
+
+portal_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("prefs/font-size/<slug:size>/", views.set_font_size, name="font_size"),
+        path("editor/upload-image/", views.editor_image_upload, name="editor_upload"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", include(portal_patterns)),
+    path("", include("articles.urls")),
+    path("alliances/", include("alliances.urls")),
+    path("workspace/", include("alliances.workspace_urls")),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("favicon.ico", views.favicon),
+    path("healthz", views.healthz, name="healthz"),
+    path("sitemap.xml", sitemap_index, {"sitemaps": sitemaps}, name="sitemap_index"),
+    path(
+        "sitemap-<section>.xml",
+        sitemap,
+        {"sitemaps": sitemaps},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

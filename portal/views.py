@@ -1,0 +1,99 @@
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from articles.models import Article
+from articles.selectors import latest_by_section, site_tree_for
+
+from . import preferences
+from .models import FriendlyLink
+from .uploads import RandomName, clean_image
+
+HOME_SECTION_SIZE = 6
+
+
+def home(request):
+    tree = site_tree_for(request)
+    published = Article.objects.published().for_listing()
+    topic_sections = [section for section in tree.nav if section.is_topic]
+    context = {
+        "headlines": list(published.filter(headline=True).exclude(cover="")[:5]),
+        "pinned": list(published.filter(pinned=True)[:8]),
+        "section_blocks": latest_by_section(
+            [section for section in tree.nav if not section.is_topic], HOME_SECTION_SIZE
+        ),
+        "notices": list(published.filter(kind__in=[Article.Kind.NOTICE, Article.Kind.POLICY])[:8]),
+        "videos": list(published.filter(kind=Article.Kind.VIDEO)[:4]),
+        "topics": [topic for section in topic_sections for topic in section.nav_subsections],
+        "links": list(FriendlyLink.objects.filter(is_active=True)),
+    }
+    return render(request, "portal/home.html", context)
+
+
+@require_GET
+def set_font_size(request, size):
+    """字号 links: set the cookie, then go back where the reader was (works without JavaScript)."""
+    if size not in preferences.FONT_SIZES:
+        raise Http404("没有这个字号")
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("portal:home")
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        preferences.FONT_SIZE_COOKIE,
+        size,
+        max_age=preferences.COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def healthz(request):
+    """For load balancers and the benchmark's baseline: a fixed reply, no database, no cache."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without a <link rel="icon">, like the admin."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
+def robots_txt(request):
+    return render(request, "robots.txt", content_type="text/plain; charset=utf-8")
+
+
+def _upload_error(message, status):
+    return JsonResponse({"uploaded": 0, "error": {"message": message}}, status=status)
+
+
+@require_POST
+def editor_image_upload(request):
+    """CKEditor's image upload: staff only, CSRF-checked, verified and re-encoded by Pillow."""
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("articles.change_article")):
+        return _upload_error("没有上传图片的权限，请重新登录管理后台。", 403)
+    upload = request.FILES.get("upload")
+    if upload is None:
+        return _upload_error("没有收到图片文件。", 400)
+    try:
+        image = clean_image(upload)
+    except ValidationError as error:
+        return _upload_error(" ".join(error.messages), 400)
+    name = default_storage.save(RandomName("editor")(None, image.name), image)
+    return JsonResponse(
+        {"uploaded": 1, "fileName": name.rsplit("/", 1)[-1], "url": default_storage.url(name)}
+    )

@@ -1,0 +1,124 @@
+"""站内搜索 finds Chinese words of two characters, as a substring search would."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Article
+from articles.search import query_pairs, search_articles, search_tokens
+from tests.factories import ArticleFactory
+
+
+@pytest.fixture
+def corpus(subsection):
+    return {
+        "title": ArticleFactory(
+            category=subsection, title="机关党建工作推进会召开", body="<p>会议内容。</p>"
+        ),
+        "body": ArticleFactory(
+            category=subsection, title="楼宇联创共建", body="<p>三个党建联盟签约。</p>"
+        ),
+        "summary": ArticleFactory(category=subsection, title="普通新闻", summary="推动联盟建设"),
+        "none": ArticleFactory(category=subsection, title="牧区新闻", body="<p>草原上的故事。</p>"),
+        "split": ArticleFactory(category=subsection, title="党的建设", body="<p>联合结盟。</p>"),
+    }
+
+
+def found(query):
+    return set(search_articles(Article.objects.published(), query).values_list("title", flat=True))
+
+
+def substring(query):
+    query = query.lower()
+    return {a.title for a in Article.objects.published() if query in a.search_text.lower()}
+
+
+@pytest.mark.parametrize(
+    "query", ["党建", "联盟", "党建联盟", "新闻", "会议", "党", "草原上", "的建", "x"]
+)
+def test_search_finds_exactly_what_a_substring_match_finds(corpus, query):
+    assert found(query) == substring(query)
+
+
+def test_two_character_words_are_found_in_title_body_and_abstract(corpus):
+    assert found("党建") == {"机关党建工作推进会召开", "楼宇联创共建"}
+    assert found("联盟") == {"楼宇联创共建", "普通新闻"}
+
+
+def test_title_hits_come_first(subsection):
+    ArticleFactory(category=subsection, title="一篇新闻", body="<p>提到党建。</p>")
+    ArticleFactory(
+        category=subsection, title="党建标题", published_at=timezone.now() - timedelta(days=900)
+    )
+    results = list(search_articles(Article.objects.published(), "党建"))
+    assert results[0].title == "党建标题"
+
+
+def test_markup_is_not_searched_as_text(subsection):
+    ArticleFactory(category=subsection, title="无关", body='<p><a href="/dangjian/">链接</a></p>')
+    assert found("dangjian") == set()
+
+
+def test_tokens_are_pairs_and_words_and_ascii_only():
+    tokens = search_tokens("党建Work 2026").split()
+    assert len(tokens) == 3
+    assert all(token.isascii() and token.isalnum() for token in tokens)
+    assert query_pairs("党建") == [tokens[0]]
+
+
+def test_search_page_highlights_hits_and_paginates(client, subsection):
+    for number in range(23):
+        ArticleFactory(category=subsection, title=f"党建动态第{number}期")
+    response = client.get(reverse("articles:search"), {"q": "党建"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "找到 23 条" in body
+    assert "<mark>党建</mark>动态" in body
+    assert "第 1 页 / 共 2 页" in body
+    page_two = client.get(reverse("articles:search"), {"q": "党建", "page": 2}).content.decode()
+    assert page_two.count('<h2><a href="/article/') == 3
+
+
+def test_search_escapes_the_query(client, article):
+    body = client.get(reverse("articles:search"), {"q": "<script>x</script>"}).content.decode()
+    assert "<script>x</script>" not in body
+    assert "&lt;script&gt;" in body
+
+
+@pytest.mark.parametrize("query", ["党" * 61, "党建\x00"])
+def test_bad_queries_get_a_400_with_a_message(client, db, query):
+    response = client.get(reverse("articles:search"), {"q": query})
+    assert response.status_code == 400
+    assert "关键词" in response.content.decode()
+
+
+def test_empty_search_shows_a_prompt(client, db):
+    response = client.get(reverse("articles:search"))
+    assert response.status_code == 200
+    assert "请输入要查找的关键词" in response.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the GIN index exists on PostgreSQL only"
+)
+def test_postgresql_search_uses_the_gin_index(corpus, subsection):
+    Article.objects.bulk_create(
+        Article(
+            title=f"牧区新闻{n}",
+            category=subsection,
+            status="published",
+            published_at=timezone.now(),
+            search_text="草原",
+            search_tokens=search_tokens("草原"),
+        )
+        for n in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_article")
+        # The table is still small: keep the planner from preferring a full scan anyway.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = search_articles(Article.objects.published(), "党建").explain()
+    assert "article_search_tokens" in plan, plan

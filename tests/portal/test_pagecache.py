@@ -1,0 +1,122 @@
+"""The whole-page cache: anonymous hits, never for logged-in users, fresh at once on change."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from articles import services
+from articles.models import Article
+from portal.models import SiteSettings
+from tests.factories import ArticleFactory
+
+
+@pytest.fixture
+def page(article):
+    SiteSettings.load()  # created on first use, which is itself a change readers see
+    return article.get_absolute_url()
+
+
+def test_anonymous_readers_get_a_cached_copy_after_the_first_view(client, page):
+    first = client.get(page)
+    second = client.get(page)
+    assert first["X-Page-Cache"] == "miss" and second["X-Page-Cache"] == "hit"
+    assert first.content == second.content
+
+
+def test_logged_in_users_are_never_served_from_nor_stored_in_the_cache(
+    client, page, editor, reader
+):
+    client.get(page)  # a cached copy exists now
+    for user in (reader, editor):
+        client.force_login(user)
+        response = client.get(page)
+        assert "X-Page-Cache" not in response
+        client.logout()
+    client.cookies.clear()
+    # Nothing a logged-in user saw was stored: the anonymous copy is the first one.
+    assert client.get(page)["X-Page-Cache"] == "hit"
+
+
+def test_a_staff_preview_is_never_cached(client, editor, subsection):
+    draft = ArticleFactory(category=subsection, status="draft", published_at=None)
+    client.force_login(editor)
+    assert "预览" in client.get(draft.get_absolute_url()).content.decode()
+    client.logout()
+    client.cookies.clear()
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_an_edit_is_visible_at_once(client, page, article, reviewer):
+    client.get(page)
+    article.title = "改过的标题"
+    services.article_save(article=article, by=reviewer)
+    response = client.get(page)
+    assert response["X-Page-Cache"] == "miss"
+    assert "改过的标题" in response.content.decode()
+
+
+def test_withdrawing_removes_the_article_from_cached_lists_at_once(client, article, reviewer):
+    home = reverse("portal:home")
+    assert article.title in client.get(home).content.decode()
+    services.article_move(article=article, to=Article.Status.WITHDRAWN, by=reviewer)
+    assert article.title not in client.get(home).content.decode()
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_a_scheduled_article_appears_in_cached_pages_at_its_time(client, subsection, reviewer):
+    ArticleFactory(category=subsection, title="已有文章")
+    section = subsection.get_absolute_url()
+    at = timezone.now() + timedelta(hours=2)
+    scheduled = ArticleFactory(
+        category=subsection, title="定时文章", status="draft", published_at=at
+    )
+    services.article_move(article=scheduled, to=Article.Status.PUBLISHED, by=reviewer)
+    assert "定时文章" not in client.get(section).content.decode()
+    assert client.get(section)["X-Page-Cache"] == "hit"
+    with time_machine.travel(at + timedelta(seconds=1)):
+        assert "定时文章" in client.get(section).content.decode()
+
+
+def test_pages_that_set_a_cookie_are_not_cached(client, db):
+    login = reverse("workspace:login")
+    client.get(login)
+    assert "X-Page-Cache" not in client.get(login)
+
+
+def test_unknown_query_parameters_do_not_split_the_cache(client, page):
+    client.get(page)
+    assert client.get(page, {"utm_source": "x"})["X-Page-Cache"] == "hit"
+    assert client.get(page, {"page": "2"})["X-Page-Cache"] == "miss"
+
+
+def test_font_size_gets_its_own_copy(client, page):
+    client.get(page)
+    client.cookies["fontsize"] = "large"
+    response = client.get(page)
+    assert response["X-Page-Cache"] == "miss"
+    assert 'class="font-large"' in response.content.decode()
+
+
+def test_cached_article_views_are_still_counted(client, page, article):
+    from articles import viewcounts
+
+    for _ in range(4):
+        client.get(page)
+    viewcounts.flush()
+    article.refresh_from_db()
+    assert article.view_count == 4
+
+
+def test_pages_are_served_while_redis_is_down(client, page, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    for url in (page, reverse("portal:home"), reverse("alliances:directory")):
+        assert client.get(url).status_code == 200
+    assert "Redis cache down" in caplog.text
