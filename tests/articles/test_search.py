@@ -6,10 +6,14 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from articles.models import Article
 from articles.search import query_pairs, search_articles, search_tokens
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, CategoryFactory
 
 
 @pytest.fixture
@@ -122,3 +126,42 @@ def test_postgresql_search_uses_the_gin_index(corpus, subsection):
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = search_articles(Article.objects.published(), "党建").explain()
     assert "article_search_tokens" in plan, plan
+
+
+class TestSearchAgreesWithSubstringOnGeneratedText(HypothesisTestCase):
+    """Generated articles and queries from a small alphabet, so that hits, near misses and
+    pairs split across title and body are all common. On PostgreSQL this exercises the
+    GIN-indexed path (including the one-pair shortcut); on SQLite the plain match."""
+
+    ALPHABET = "党建联盟aB1 。\n"
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.section = CategoryFactory(slug="gen")
+        cls.leaf = CategoryFactory(slug="gen-sub", parent=cls.section)
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        texts=st.lists(
+            st.tuples(
+                st.text(ALPHABET, min_size=1, max_size=8),
+                st.text(ALPHABET, max_size=8),
+                st.text(ALPHABET, max_size=30),
+            ),
+            min_size=1,
+            max_size=8,
+        ),
+        queries=st.lists(st.text(ALPHABET, min_size=1, max_size=5), min_size=1, max_size=8),
+    )
+    def test_results_equal_substring_matching(self, texts, queries):
+        for title, summary, body in texts:
+            ArticleFactory(
+                category=self.leaf,
+                title=title.strip() or "标题",
+                summary=summary,
+                body=f"<p>{escape(body)}</p>",
+            )
+        for query in queries:
+            if not query.strip():
+                continue
+            assert found(query) == substring(query.strip()), query

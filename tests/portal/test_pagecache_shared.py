@@ -1,0 +1,118 @@
+"""Two processes sharing one Redis: an edit made in one is seen at once through the other.
+
+This is the situation of several gunicorn workers (or hosts): the worker that saves an
+article is not the one that serves the next reader. The edit here happens in a separate
+Python process with its own Django, its own database connection and its own cache client;
+only the database and Redis are shared.
+
+Needs a Redis server: REDIS_URL when set (CI's second pass), else the local one on
+127.0.0.1:6379; skipped when none answers.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from portal.models import SiteSettings
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+EDIT_IN_ANOTHER_PROCESS = textwrap.dedent(
+    """
+    import sys
+
+    import django
+    from django.conf import settings
+
+    database, redis_url, pk, title = sys.argv[1:5]
+    settings.DATABASES["default"]["NAME"] = database
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "test",
+        }
+    }
+    django.setup()
+
+    from django.contrib.auth import get_user_model
+
+    from articles import services
+    from articles.models import Article
+
+    article = Article.objects.get(pk=pk)
+    article.title = title
+    services.article_save(article=article, by=get_user_model().objects.get(username="shenhe"))
+    """
+)
+
+
+@pytest.fixture
+def shared_redis(settings):
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = settings.REDIS_URL or f"redis://127.0.0.1:6379/{1 + worker % 15}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis server answers")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "test",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    yield url
+    cache.clear()
+
+
+def edit_in_another_process(redis_url, article, title):
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            EDIT_IN_ANOTHER_PROCESS,
+            str(connection.settings_dict["NAME"]),
+            redis_url,
+            str(article.pk),
+            title,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_an_edit_in_another_process_is_visible_at_once(client, shared_redis, reviewer, subsection):
+    reviewer.username = "shenhe"
+    reviewer.save()
+    SiteSettings.load()  # created on first use, which is itself a change readers see
+    article = ArticleFactory(category=subsection, title="原来的标题")
+    pages = [article.get_absolute_url(), article.category.get_absolute_url(), "/"]
+    for page in pages:
+        client.get(page)
+        response = client.get(page)
+        assert response["X-Page-Cache"] == "hit"
+        assert "原来的标题" in response.content.decode()
+
+    edit_in_another_process(shared_redis, article, "另一进程改过的标题")
+
+    for page in pages:
+        response = client.get(page)
+        assert response["X-Page-Cache"] == "miss", page
+        body = response.content.decode()
+        assert "另一进程改过的标题" in body and "原来的标题" not in body, page
