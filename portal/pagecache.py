@@ -1,11 +1,17 @@
 """Whole pages for anonymous readers, kept in the shared cache and dropped at once on change.
 
-Every key carries a content version. Saving or deleting anything a reader can see (an
-article, a section, the site settings, an alliance record …) increments that version in
-the shared cache, so every worker on every host stops using the old pages at the same
-moment; they then expire by themselves. A scheduled article needs no save to appear: the
-time of the next scheduled publication is kept beside the version, and the first request
-after it bumps the version.
+There is one content version in the shared cache. Every stored page and fragment carries
+the version it was made under, and is used only while that is still the current one.
+Saving or deleting anything a reader can see (an article, a section, the site settings,
+an alliance record …) increments the version, so every worker on every host stops using
+the old pages at the same moment; they are then overwritten or expire. The increment is
+done at once and again when the transaction commits, so a page rendered from data read
+just before the commit cannot outlive it. A scheduled article needs no save to appear:
+the time of the next scheduled publication is kept beside the version, and the first
+request after it bumps the version.
+
+A cached page costs one cache round trip: the version, the next scheduled change and the
+page are fetched together.
 
 Only GET requests without a session cookie are served from or stored in the cache, and
 only 200 responses that set no cookie (a page with a CSRF token always sets one). So a
@@ -18,6 +24,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -29,24 +36,20 @@ QUERY_KEYS = ("q", "page", "category", "kind", "year", "quarter", "line", "allia
 COOKIE_KEYS = ("fontsize",)
 
 
-def _state():
-    """(version, next scheduled change as a timestamp or None), in one round trip."""
-    values = cache.get_many([VERSION_KEY, NEXT_CHANGE_KEY])
+def versioned(*keys):
+    """(current version, {key: value} of ``keys``) in one round trip; version None when the
+    cache is unavailable."""
+    values = cache.get_many([VERSION_KEY, NEXT_CHANGE_KEY, *keys])
     version = values.get(VERSION_KEY)
     if version is None:
-        version = int(time.time() * 1000)  # a fresh cache must not meet stale keys
+        version = int(time.time() * 1000)  # a fresh cache must not meet stale entries
         if not cache.add(VERSION_KEY, version, None):
             version = cache.get(VERSION_KEY)  # another worker was first, or the cache is down
-    return version, values.get(NEXT_CHANGE_KEY)
-
-
-def current_version():
-    """The content version, or None when the cache is unavailable."""
-    version, next_change = _state()
-    if next_change is not None and time.time() >= next_change:
+    next_change = values.get(NEXT_CHANGE_KEY)
+    if version is not None and next_change is not None and time.time() >= next_change:
         content_changed()
-        version = _state()[0]
-    return version
+        version = cache.get(VERSION_KEY)
+    return version, values
 
 
 def content_changed():
@@ -59,6 +62,7 @@ def content_changed():
 def on_content_saved_or_deleted(sender, **kwargs):
     """Signal receiver for every model readers can see (connected in portal/apps.py)."""
     content_changed()
+    transaction.on_commit(content_changed)
 
 
 def _next_scheduled_change():
@@ -75,24 +79,25 @@ def _next_scheduled_change():
 
 def fragment(name, build, timeout=600):
     """A piece of pages (navigation, footer data) cached under the content version."""
-    version = current_version()
+    key = f"fragment:{name}"
+    version, values = versioned(key)
     if version is None:
         return build()
-    key = f"fragment:{version}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, timeout)
+    stored = values.get(key)
+    if stored is not None and stored[0] == version:
+        return stored[1]
+    value = build()
+    cache.set(key, (version, value), timeout)
     return value
 
 
-def page_key(request, version):
+def page_key(request):
     query = "&".join(
         f"{name}={value}" for name in QUERY_KEYS for value in request.GET.getlist(name)
     )
     prefs = "&".join(request.COOKIES.get(name, "") for name in COOKIE_KEYS)
     raw = f"{request.get_host()}|{request.path}|{query}|{prefs}"
-    return f"page:{version}:{hashlib.sha256(raw.encode()).hexdigest()}"
+    return f"page:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
 def _cacheable_request(request):
@@ -125,13 +130,13 @@ class AnonymousPageCacheMiddleware:
     def __call__(self, request):
         if not _cacheable_request(request):
             return self.get_response(request)
-        version = current_version()
+        key = page_key(request)
+        version, values = versioned(key)
         if version is None:  # the cache is down: render, as without it
             return self.get_response(request)
-        key = page_key(request, version)
-        entry = cache.get(key)
-        if entry is not None:
-            return self._replay(entry)
+        stored = values.get(key)
+        if stored is not None and stored[0] == version:
+            return self._replay(stored[1])
         response = self.get_response(request)
         if _cacheable_response(request, response):
             entry = (
@@ -140,7 +145,7 @@ class AnonymousPageCacheMiddleware:
                 response.content,
                 getattr(response, "count_view_of", None),
             )
-            cache.set(key, entry, settings.PORTAL_PAGE_CACHE_SECONDS)
+            cache.set(key, (version, entry), settings.PORTAL_PAGE_CACHE_SECONDS)
             response["X-Page-Cache"] = "miss"
         return response
 

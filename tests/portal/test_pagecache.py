@@ -120,3 +120,20 @@ def test_pages_are_served_while_redis_is_down(client, page, settings, caplog):
     for url in (page, reverse("portal:home"), reverse("alliances:directory")):
         assert client.get(url).status_code == 200
     assert "Redis cache down" in caplog.text
+
+
+def test_the_version_moves_again_when_the_change_commits(
+    client, page, article, django_capture_on_commit_callbacks
+):
+    """A reader's request between the save and the commit can render the old data under
+    the new version; the second bump at commit makes that copy unusable."""
+    from portal.pagecache import versioned
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        article.title = "提交前"
+        article.save()
+        during = versioned()[0]
+        client.get(page)  # rendered and stored under the version seen before the commit
+    assert callbacks, "no bump was scheduled for the commit"
+    assert versioned()[0] > during
+    assert client.get(page)["X-Page-Cache"] == "miss"
