@@ -40,9 +40,37 @@ class ActivityFilter(django_filters.FilterSet):
         model = Activity
         fields = ["alliance", "line", "year", "quarter", "branch"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offer the branches of the chosen alliance only: a list of every branch of every
+        # alliance is over a thousand options, useless to a reader and slow to render.
+        # Any active branch is still accepted (a link may name one without its alliance).
+        field = self.form.fields["branch"]
+        data = self.data or {}
+        alliance, branch = _pk(data.get("alliance")), _pk(data.get("branch"))
+        shown = Branch.objects.none()
+        if alliance:
+            shown = Branch.objects.filter(
+                memberships__alliance_id=alliance, memberships__status="active"
+            )
+        if branch:
+            shown = shown | Branch.objects.filter(pk=branch, memberships__status="active")
+        field.widget.choices = [
+            ("", field.empty_label),
+            *shown.distinct().order_by("unit", "name").values_list("pk", "name"),
+        ]
+        if not shown:
+            field.help_text = "先选择联盟，再按党组织筛选"
+
     def hosted_or_attended(self, queryset, name, branch):
         attended = Attendance.objects.filter(activity=OuterRef("pk"), branch=branch)
         return queryset.filter(Q(Exists(attended)) | Q(host=branch))
+
+
+def _pk(value):
+    """A primary key from a query string, or None (the form reports what is wrong)."""
+    value = str(value or "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 class YearForm(forms.Form):

@@ -5,6 +5,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from portal import pagecache
 from portal.charts import bar_chart
 from portal.mixins import FilteredListMixin
 
@@ -44,12 +45,17 @@ def directory(request):
     year, form = _year(request)
     if year is None:
         return render(request, "bad_request.html", {"form": form}, status=400)
-    figures = selectors.figures(Alliance.objects.public(), year)
+    # The year's figures count every activity of every alliance: the same for all readers
+    # until something changes, so they are kept as a fragment under the content version.
+    charts = pagecache.fragment(
+        f"directory-charts:{year}",
+        lambda: _charts(selectors.figures(Alliance.objects.public(), year), year, "all"),
+    )
     context = {
         "groups": selectors.directory(),
         "year": year,
         "year_form": form,
-        "charts": _charts(figures, year, "all"),
+        "charts": charts,
     }
     return render(request, "alliances/directory.html", context)
 

@@ -6,10 +6,11 @@ The answer here is the one a substring match gives, made fast with an index:
 - Every article stores ``search_text`` (title, abstract and body as plain text) and
   ``search_tokens``: each distinct overlapping pair of CJK characters and each Latin word,
   hex-encoded so PostgreSQL's parser and locale cannot split or drop them.
-- On PostgreSQL a GIN index over ``array_to_tsvector(string_to_array(search_tokens))``
-  finds the articles that contain every pair of the query — a superset of the substring
-  matches; ``search_text ILIKE`` then keeps exactly the substring matches. A query that is
-  one pair of characters needs no second step: having the pair *is* containing it.
+- On PostgreSQL the column ``search_vector`` (generated from the tokens, migration 0006)
+  and its GIN index find the articles that contain every pair of the query — a superset
+  of the substring matches; ``search_text ILIKE`` then keeps exactly the substring
+  matches. A query that is one pair of characters needs no second step: having the pair
+  *is* containing it.
 - On SQLite (and for queries with no pair, like a single character) it is a plain
   case-insensitive substring match.
 """
@@ -18,7 +19,7 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import Case, F, Func, IntegerField, Q, Value, When
+from django.db.models import Case, Expression, F, Func, IntegerField, Q, Value, When
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _WORD = re.compile(r"[0-9a-z]+")
@@ -52,10 +53,19 @@ def query_pairs(query):
 
 
 class TokenVector(Func):
-    """The indexed expression; the migration builds its GIN index from this same class."""
+    """The tokens as a tsvector (migration 0002 built its first index from this class)."""
 
     template = "array_to_tsvector(string_to_array(%(expressions)s, ' '))"
     output_field = SearchVectorField()
+
+
+class StoredVector(Expression):
+    """The generated ``search_vector`` column of PostgreSQL (not a model field)."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        return f"{compiler.quote_name_unless_alias(compiler.query.base_table)}.search_vector", []
 
 
 def search_articles(queryset, query):
@@ -64,7 +74,7 @@ def search_articles(queryset, query):
     substring = Q(search_text__icontains=query)
     pairs = query_pairs(query)
     if connection.vendor == "postgresql" and pairs:
-        queryset = queryset.alias(tokens=TokenVector("search_tokens")).filter(
+        queryset = queryset.alias(tokens=StoredVector()).filter(
             tokens=SearchQuery(" & ".join(pairs), search_type="raw", config="simple")
         )
         single_pair = len(query) == 2 and len(pairs) == 1
@@ -72,10 +82,11 @@ def search_articles(queryset, query):
             queryset = queryset.filter(substring)
     else:
         queryset = queryset.filter(substring)
+    # Ranked by the title only: it is stored in the row itself, while the abstract and the
+    # text may be kept aside (TOAST) and would have to be fetched for every match.
     return queryset.annotate(
         title_hit=Case(
-            When(title__icontains=query, then=Value(2)),
-            When(summary__icontains=query, then=Value(1)),
+            When(title__icontains=query, then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )

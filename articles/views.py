@@ -10,7 +10,7 @@ from . import services
 from .filters import ArticleFilter, SearchForm
 from .models import Article
 from .search import search_articles
-from .selectors import published_in_section, site_tree_for
+from .selectors import in_order, published_in_section, site_tree_for
 
 PAGE_SIZE = 20
 
@@ -51,9 +51,7 @@ class CategoryView(FilteredListMixin, ListView):
         paginator, page, ids, is_paginated = super().paginate_queryset(
             queryset.values_list("pk", flat=True), page_size
         )
-        ids = list(ids)
-        articles = queryset.model.objects.for_listing().in_bulk(ids)
-        page.object_list = [articles[pk] for pk in ids]
+        page.object_list = in_order(queryset.model.objects.for_listing(), ids)
         return paginator, page, page.object_list, is_paginated
 
     def get_context_data(self, **kwargs):
@@ -119,7 +117,12 @@ def search(request):
     query = form.cleaned_data["q"]
     page = None
     if query:
-        listing = Article.objects.published().select_related("category", "category__parent")
-        results = search_articles(listing.defer("body", "search_tokens"), query)
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        matches = search_articles(Article.objects.published(), query)
+        # Ranked and paged by id alone, counted without the ranking; then the twenty rows
+        # of the page are loaded. Sorting whole rows of every match would read them all.
+        paginator = Paginator(matches.values_list("pk", flat=True), PAGE_SIZE)
+        paginator.count = matches.order_by().count()
+        page = paginator.get_page(request.GET.get("page"))
+        listing = Article.objects.select_related("category", "category__parent")
+        page.object_list = in_order(listing.defer("body", "search_tokens"), page.object_list)
     return render(request, "articles/search.html", {"form": form, "query": query, "page_obj": page})

@@ -64,7 +64,7 @@ def main():
             for _ in range(args.requests):
                 call(path)
             profiler.disable()
-            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
             stats.print_stats(args.top)
 
 

@@ -82,6 +82,7 @@ def prepare(size):
     name = f"dangjian_bench_{size}"
     if psql(f"select 1 from pg_database where datname = '{name}'"):
         print(f"== {size}: 使用已有的数据库 {name}")
+        manage(size, "migrate", "--noinput", quiet=True)  # the code may have moved on
         return
     print(f"== {size}: 建立并填充数据库 {name}（只在第一次运行时）")
     psql(f'create database "{name}"')

@@ -52,6 +52,13 @@ def versioned(*keys):
     return version, values
 
 
+def request_version(request):
+    """The content version, fetched at most once per request."""
+    if not hasattr(request, "_content_version"):
+        request._content_version = versioned()[0]
+    return request._content_version
+
+
 def content_changed():
     """Readers' content changed: new pages from now on, in every worker."""
     with contextlib.suppress(ValueError):  # no version yet: the next request starts one

@@ -1,5 +1,6 @@
 """Public alliance pages: what readers see, what they never see, and flat query counts."""
 
+import re
 from datetime import date
 
 import pytest
@@ -173,3 +174,22 @@ def test_alliance_pages_stay_within_their_query_budget(client, count_queries, pa
     lead = MembershipFactory(alliance=alliance, is_lead=True).branch
     grow(alliance, lead, 4, 20)
     assert count_queries(client, page_urls(alliance)[page]) <= limit
+
+
+def test_branch_filter_offers_the_chosen_alliances_members_only(client, alliance_with_members):
+    alliance, members = alliance_with_members
+    stranger = MembershipFactory(alliance=AllianceFactory(name="第二联盟")).branch
+    url = reverse("alliances:activities")
+
+    def offered(query):
+        page = client.get(url, query).content.decode()
+        select = page[
+            page.index('name="branch"') : page.index("</select>", page.index('name="branch"'))
+        ]
+        return {int(pk) for pk in re.findall(r'<option value="(\d+)"', select)}
+
+    assert offered({}) == set()
+    assert "先选择联盟" in client.get(url).content.decode()
+    assert offered({"alliance": alliance.pk}) == {m.branch.pk for m in members}
+    # A branch named by a link is offered (and applied) even without its alliance.
+    assert offered({"branch": stranger.pk}) == {stranger.pk}
