@@ -244,6 +244,20 @@ class Article(models.Model):
                 fields=["category", "status", "-pinned", "-published_at", "-id"],
                 name="article_category_list",
             ),
+            # Newest first without pinning: the home page's blocks, an article's neighbours.
+            models.Index(
+                fields=["section", "status", "-published_at", "-id"], name="article_section_date"
+            ),
+            models.Index(
+                fields=["category", "status", "-published_at", "-id"],
+                name="article_category_date",
+            ),
+            models.Index(fields=["kind", "status", "-published_at"], name="article_kind_date"),
+            models.Index(
+                fields=["status", "-published_at"],
+                condition=Q(headline=True),
+                name="article_headline_date",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Window
 from django.db.models.functions import Coalesce, RowNumber
@@ -67,24 +68,30 @@ def published_in_section(category):
 
 
 def latest_by_section(sections, per_section):
-    """The newest ``per_section`` articles of each section, in one query."""
+    """The newest ``per_section`` articles of each section, in one query.
+
+    On PostgreSQL a UNION ALL of one short index walk per section (article_section_date),
+    which stays cheap however many articles there are; elsewhere (SQLite cannot limit
+    the parts of a UNION) a window function over the sections' articles."""
     ids = [section.pk for section in sections]
-    rows = (
-        Article.objects.published()
-        .filter(section_id__in=ids)
-        .for_listing()
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=F("section_id"),
-                order_by=[F("published_at").desc(), F("pk").desc()],
-            ),
+    newest = [F("published_at").desc(), F("pk").desc()]
+    published = Article.objects.published().for_listing()
+    if not ids:
+        rows = []
+    elif connection.features.supports_slicing_ordering_in_compound:
+        parts = [published.filter(section_id=pk).order_by(*newest)[:per_section] for pk in ids]
+        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    else:
+        rows = (
+            published.filter(section_id__in=ids)
+            .annotate(rank=Window(RowNumber(), partition_by=F("section_id"), order_by=newest))
+            .filter(rank__lte=per_section)
         )
-        .filter(rank__lte=per_section)
-    )
     grouped = {section_id: [] for section_id in ids}
     for article in rows:
         grouped[article.section_id].append(article)
+    for articles in grouped.values():  # a UNION's parts come back in any order
+        articles.sort(key=lambda article: (article.published_at, article.pk), reverse=True)
     return [(section, grouped[section.pk]) for section in sections if grouped[section.pk]]
 
 

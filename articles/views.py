@@ -90,13 +90,16 @@ class ArticleView(DetailView):
             siblings = Article.objects.published().filter(category_id=article.category_id)
             siblings = siblings.only("pk", "title", "published_at")
             when, pk = article.published_at, article.pk
+            # published_at__gte / __lte first: a range the article_category_date index walks.
             newer = (
-                siblings.filter(Q(published_at__gt=when) | Q(published_at=when, pk__gt=pk))
+                siblings.filter(published_at__gte=when)
+                .filter(Q(published_at__gt=when) | Q(pk__gt=pk))
                 .order_by("published_at", "pk")
                 .first()
             )
             older = (
-                siblings.filter(Q(published_at__lt=when) | Q(published_at=when, pk__lt=pk))
+                siblings.filter(published_at__lte=when)
+                .filter(Q(published_at__lt=when) | Q(pk__lt=pk))
                 .order_by("-published_at", "-pk")
                 .first()
             )
