@@ -55,11 +55,9 @@ class ActivityFilter(django_filters.FilterSet):
             )
         if branch:
             shown = shown | Branch.objects.filter(pk=branch, memberships__status="active")
-        field.widget.choices = [
-            ("", field.empty_label),
-            *shown.distinct().order_by("unit", "name").values_list("pk", "name"),
-        ]
-        if not shown:
+        options = list(shown.distinct().order_by("unit", "name").values_list("pk", "name"))
+        field.widget.choices = [("", field.empty_label), *options]
+        if not options:
             field.help_text = "先选择联盟，再按党组织筛选"
 
     def hosted_or_attended(self, queryset, name, branch):
