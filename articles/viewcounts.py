@@ -8,7 +8,8 @@ A flush that dies half-way leaves the batch key behind; the next flush finds it,
 the recorded key whether it was applied, and applies it or just deletes it. So no view is
 lost or counted twice, whatever overlaps.
 
-Without Redis (development on SQLite) a view is counted at once with an UPDATE … + 1.
+Without Redis (development on SQLite), or while Redis does not answer, a view is counted
+at once with an UPDATE … + 1.
 """
 
 import logging
@@ -34,13 +35,14 @@ log = logging.getLogger(__name__)
 def record(article_id):
     """Count one view of ``article_id``."""
     redis = client()
-    if redis is None:
-        Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
-        return
-    try:
-        redis.hincrby(PENDING, str(article_id), 1)
-    except RedisError:  # a view count is not worth a failed page
-        log.warning("Redis unavailable: one view of article %s not counted", article_id)
+    if redis is not None:
+        try:
+            redis.hincrby(PENDING, str(article_id), 1)
+            return
+        except RedisError:
+            # Counted in the database instead: slower, but no view is lost while Redis is down.
+            log.warning("Redis unavailable: view of article %s counted in the database", article_id)
+    Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
 
 
 def flush():

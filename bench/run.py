@@ -43,7 +43,8 @@ TARGETS = {  # page: minimum ratio of rps to the baseline, (cached, uncached)
 }
 
 
-def env(size, page_cache):
+def env(size, page_cache, **overrides):
+    """Production-like settings for database `dangjian_bench_<size>`; ``overrides`` win."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -57,14 +58,15 @@ def env(size, page_cache):
         "MEDIA_ROOT": str(ROOT / "bench" / ".media"),
         "PORTAL_PAGE_CACHE": "1" if page_cache else "0",
         "DJANGO_LOG_LEVEL": "WARNING",
+        **overrides,
     }
 
 
-def manage(size, *args, quiet=False):
+def manage(size, *args, quiet=False, **overrides):
     subprocess.run(
         [PYTHON, "manage.py", *args],
         cwd=ROOT,
-        env=env(size, True),
+        env=env(size, True, **overrides),
         check=True,
         stdout=subprocess.DEVNULL if quiet else None,
     )
@@ -131,7 +133,7 @@ def urls(size):
     }
 
 
-def start_gunicorn(size, page_cache):
+def start_gunicorn(size, page_cache, workers=2, **overrides):
     process = subprocess.Popen(
         [
             PYTHON,
@@ -141,7 +143,7 @@ def start_gunicorn(size, page_cache):
             "-c",
             "deploy/gunicorn.conf.py",
             "--workers",
-            "2",
+            str(workers),
             "--bind",
             f"127.0.0.1:{PORT}",
             "--access-logfile",
@@ -150,7 +152,7 @@ def start_gunicorn(size, page_cache):
             "0",
         ],
         cwd=ROOT,
-        env=env(size, page_cache),
+        env=env(size, page_cache, **overrides),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
