@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
+
+from portal.admin import AuditedModelAdmin, HistoryAdmin
 
 from . import services
 from .models import Article, Attachment, Category
@@ -30,7 +31,7 @@ class FreshnessFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category)
-class CategoryAdmin(SimpleHistoryAdmin):
+class CategoryAdmin(AuditedModelAdmin, HistoryAdmin):
     list_display = [
         "name",
         "parent",
@@ -92,7 +93,10 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
+    """Saves go through ``services.article_save`` (which writes the audit entry); deletes and
+    attachment changes are recorded by ``AuditedModelAdmin``."""
+
     list_display = [
         "thumbnail",
         "title",

@@ -1,4 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -9,45 +14,6 @@ from .models import AuditEntry, FriendlyLink, SiteSettings
 admin.site.site_header = "党建网管理后台"
 admin.site.site_title = "党建网管理后台"
 admin.site.index_title = "内容管理"
-
-
-@admin.register(SiteSettings)
-class SiteSettingsAdmin(SimpleHistoryAdmin):
-    """One record: the list page goes straight to it."""
-
-    fieldsets = [
-        (
-            "网站",
-            {
-                "fields": [
-                    "site_name",
-                    "site_domain",
-                    "site_id_code",
-                    "description",
-                    "default_source",
-                ]
-            },
-        ),
-        ("页脚", {"fields": ["host_organization", "organizer", "phone", "email", "address"]}),
-        ("备案与标识", {"fields": ["icp_number", "police_number", "conac_id"]}),
-    ]
-
-    def changelist_view(self, request, extra_context=None):
-        SiteSettings.load()
-        return redirect(reverse("admin:portal_sitesettings_change", args=[1]))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(FriendlyLink)
-class FriendlyLinkAdmin(admin.ModelAdmin):
-    list_display = ["name", "url", "position", "is_active"]
-    list_editable = ["position", "is_active"]
-    search_fields = ["name", "url"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -68,7 +34,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: an audit trail nobody can edit, not even a superuser from the admin."""
 
     list_display = ["at", "user", "action", "summary", "object_repr"]
-    list_filter = ["action", "content_type", ("at", admin.DateFieldListFilter)]
+    list_filter = [
+        ("user", admin.RelatedOnlyFieldListFilter),
+        "action",
+        "content_type",
+        ("at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["user", "content_type"]
     search_fields = ["summary", "object_repr", "user__username", "user__first_name"]
     date_hierarchy = "at"
@@ -109,3 +80,73 @@ class AuditedModelAdmin(admin.ModelAdmin):
         for obj in queryset:
             self._record(request, obj, "delete")
         super().delete_queryset(request, queryset)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's page of an old version saves what is posted to it after
+    checking only that the user may *view* the history. Restoring a version is a change:
+    here it needs the right to change the record as it is now (an editor may view sections
+    and published articles, not change them)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied("没有修改这条记录的权限，不能恢复旧版本。")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(AuditedModelAdmin, HistoryAdmin):
+    """One record: the list page goes straight to it."""
+
+    fieldsets = [
+        (
+            "网站",
+            {
+                "fields": [
+                    "site_name",
+                    "site_domain",
+                    "site_id_code",
+                    "description",
+                    "default_source",
+                ]
+            },
+        ),
+        ("页脚", {"fields": ["host_organization", "organizer", "phone", "email", "address"]}),
+        ("备案与标识", {"fields": ["icp_number", "police_number", "conac_id"]}),
+    ]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        SiteSettings.load()
+        return redirect(reverse("admin:portal_sitesettings_change", args=[1]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FriendlyLink)
+class FriendlyLinkAdmin(AuditedModelAdmin):
+    list_display = ["name", "url", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    search_fields = ["name", "url"]
+
+
+# Who made whom a user, staff or a member of a role belongs in the trail too.
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+
+
+@admin.register(get_user_model())
+class AuditedUserAdmin(AuditedModelAdmin, UserAdmin):
+    pass
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedModelAdmin, GroupAdmin):
+    pass

@@ -22,6 +22,8 @@ ALLOWED_TAGS = {
     "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
+    # Nothing on every tag: left out, nh3 would keep ammonia's generic "lang" and "title".
+    "*": set(),
     "a": {"href", "title"},
     "img": {"src", "alt", "width", "height"},
     "th": {"colspan", "rowspan", "scope"},
@@ -66,11 +68,16 @@ def html_to_text(value):
 class RichTextWidget(CKEditorWidget):
     """CKEditor with the project's upload endpoint and CSRF header (static/js/editor.js)."""
 
+    def __init__(self, *args, template_name="portal/richtext_widget.html", **kwargs):
+        # Its own template: django-ckeditor's has an inline style (see portal/security.py).
+        super().__init__(*args, template_name=template_name, **kwargs)
+
     @property
     def media(self):
         # One list, so editor.js is sure to run after ckeditor.js has defined CKEDITOR.
         media = super().media
-        return Media(css=media._css, js=[*media._js, "js/editor.js"])
+        css = {**media._css, "all": [*media._css.get("all", []), "css/richtext.css"]}
+        return Media(css=css, js=[*media._js, "js/editor.js"])
 
 
 class RichTextField(models.TextField):

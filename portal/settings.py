@@ -7,9 +7,12 @@ never put a debug page or a known key on the internet.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,6 +69,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "ckeditor",
+    "csp",
+    "axes",
     "portal",
     "articles",
     "alliances",
@@ -73,9 +78,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the page cache, so cached pages get the header too (security section below).
+    "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions, CSRF and auth: a cached anonymous page costs one cache lookup.
     "portal.pagecache.AnonymousPageCacheMiddleware",
+    # Inside the page cache, so a page in traditional characters is cached converted.
+    "portal.zh.TraditionalChineseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login refused by django-axes into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -149,6 +160,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "portal.security.CharacterClassesValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -255,7 +267,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Lockouts are warnings; its INFO lines for every login (names masked) are noise.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 LOGIN_URL = "workspace:login"
@@ -264,3 +280,89 @@ LOGOUT_REDIRECT_URL = "workspace:login"
 
 # The admin's address; set DJANGO_ADMIN_URL to move it off the well-known /admin/.
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+
+# ---------------------------------------------------------------------------------------------
+# Security: HTTPS, cookies, sessions, Content-Security-Policy, login lockout (README, "安全").
+# Everything is on with debug off; `make check-deploy` runs `check --deploy` with production
+# values in CI.
+# ---------------------------------------------------------------------------------------------
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY")
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+# The load balancer probes the app itself over plain http (README, deploy).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: the editor's uploads take the token from the form
+# (static/js/editor.js), so the cookie can be hidden from scripts too.
+CSRF_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not SECURE_HSTS_PRELOAD:
+    # security.W021: the preload list takes whole registrable domains only; a county site on
+    # a subdomain of gov.cn cannot join it. Set DJANGO_HSTS_PRELOAD=1 where the site can.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Only staff and alliance secretaries log in; readers never get a session. Two idle hours,
+# and gone when the browser closes: an office computer is often shared. Saved on every
+# request, so the two hours count from the last click, not from login.
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 2 * 3600))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True
+
+
+def _media_origins():
+    """Where uploaded files are served from when they are not on this site (S3 storage)."""
+    if not S3_BUCKET:
+        return []
+    options = STORAGES["default"]["OPTIONS"]
+    if options["custom_domain"]:
+        return [f"https://{options['custom_domain']}"]
+    endpoint = urlsplit(options["endpoint_url"] or "https://s3.amazonaws.com")
+    origin = f"{endpoint.scheme}://{endpoint.netloc}"
+    return [origin, f"{endpoint.scheme}://{S3_BUCKET}.{endpoint.netloc}"]
+
+
+# Pages are cached whole for anonymous readers (portal/pagecache.py), so the policy uses no
+# nonces: no inline script, style attribute or event handler anywhere in templates/. Only the
+# admin pages that show CKEditor get the looser policy of portal/security.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, *_media_origins()],
+        "media-src": [SELF, *_media_origins()],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one user from one address lock that pair out for 30 minutes; the
+# same user elsewhere, or others from the same office network, can still log in.
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Thirty minutes from the fifth failure, as the lockout page says; retrying during the lockout
+# does not start the wait again (attempts while locked are refused unchecked anyway).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"  # a Chinese page, HTTP 429
+if BEHIND_TLS_PROXY:
+    # nginx overwrites X-Real-IP with the address it saw (deploy/nginx/dangjian.conf); unlike
+    # the left end of X-Forwarded-For a client cannot forge it.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = (
+        os.environ.get("DJANGO_CLIENT_IP_HEADER", "HTTP_X_REAL_IP"),
+        "REMOTE_ADDR",
+    )
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
