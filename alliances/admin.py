@@ -68,6 +68,9 @@ class FacilityInline(admin.TabularInline):
 
 @admin.register(Building)
 class BuildingAdmin(AuditedModelAdmin):
+    # Meta.ordering is not applied to the GROUP BY query of get_queryset(): the autocomplete
+    # would page through buildings in no fixed order.
+    ordering = Building._meta.ordering
     list_display = ["name", "address", "facility_count"]
     search_fields = ["name", "address"]
     inlines = [FacilityInline]
@@ -104,6 +107,7 @@ class RuleInline(admin.StackedInline):
 @admin.register(Alliance)
 class AllianceAdmin(KeptOnlyMixin, AuditedModelAdmin):
     alliance_path = None
+    ordering = Alliance._meta.ordering  # as BuildingAdmin: kept in the GROUP BY query
     list_display = ["name", "kind", "status", "building", "rotation", "member_total", "founded_on"]
     list_filter = ["kind", "status", "rotation", "building"]
     list_select_related = ["building"]

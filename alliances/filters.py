@@ -68,7 +68,8 @@ class ActivityFilter(django_filters.FilterSet):
 def _pk(value):
     """A primary key from a query string, or None (the form reports what is wrong)."""
     value = str(value or "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    # isascii(): "²" and "١٢٣" are digits to str.isdigit() but not (all) to int().
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 class YearForm(forms.Form):
