@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.generic import DetailView, ListView
 
 from portal.mixins import FilteredListMixin
+from portal.zh import to_simplified
 
 from . import services
 from .filters import ArticleFilter, SearchForm
@@ -117,7 +118,8 @@ def search(request):
     form = SearchForm(request.GET)
     if not form.is_valid():
         return render(request, "articles/search.html", {"form": form}, status=400)
-    query = form.cleaned_data["q"]
+    # Articles are written in simplified characters; 黨建 finds 党建 (readers of the 繁 pages).
+    query = to_simplified(form.cleaned_data["q"])
     page = None
     if query:
         matches = search_articles(Article.objects.published(), query)

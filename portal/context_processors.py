@@ -7,7 +7,7 @@ from .models import SiteSettings
 
 
 def site(request):
-    """The footer record, the navigation and the reader's font size, for every template.
+    """The footer record, the navigation and the reader's preferences, for every template.
 
     ``content_version`` and ``nav_place`` key the cached navigation and footer HTML
     (``{% cache %}`` in base.html): the same for every reader, new after every change."""
@@ -18,6 +18,8 @@ def site(request):
         "nav_place": place,
         "site": SimpleLazyObject(SiteSettings.load),
         "nav": SimpleLazyObject(lambda: site_tree_for(request).nav),
-        "font_size": preferences.font_size(request),
-        "font_sizes": preferences.FONT_SIZES,
+        "font_size": preferences.FONT_SIZE.read(request),
+        "font_sizes": preferences.FONT_SIZE.choices,
+        "care_mode": preferences.care_mode(request),
+        "traditional": preferences.traditional(request),
     }

@@ -28,12 +28,15 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
+from . import preferences
+
 VERSION_KEY = "pagecache:version"
 NEXT_CHANGE_KEY = "pagecache:next-change"
 SKIP_PREFIXES = ("/workspace/", "/editor/", "/prefs/", "/static/", "/media/", "/healthz")
 # Only these query parameters change a page; others must not split (or flood) the cache.
 QUERY_KEYS = ("q", "page", "category", "kind", "year", "quarter", "line", "alliance", "branch")
-COOKIE_KEYS = ("fontsize",)
+# The reader's preferences (字号, 关怀模式, 简/繁): each combination is a copy of its own.
+COOKIE_KEYS = preferences.COOKIE_NAMES
 
 
 def versioned(*keys):

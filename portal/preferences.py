@@ -1,11 +1,40 @@
-"""Reader preferences kept in cookies, so they work without JavaScript and without an account."""
+"""Reader preferences kept in cookies, so they work without JavaScript and without an account.
 
-FONT_SIZE_COOKIE = "fontsize"
-FONT_SIZES = {"large": "大", "medium": "中", "small": "小"}
-DEFAULT_FONT_SIZE = "medium"
+Each one is a cookie with a few allowed values; anything else in the cookie reads as the
+default. The page cache keeps one copy of a page per combination of these cookies
+(pagecache.COOKIE_KEYS), so a cached page always shows the reader's own settings.
+"""
+
+from dataclasses import dataclass
+
 COOKIE_AGE = 365 * 24 * 3600
 
 
-def font_size(request):
-    value = request.COOKIES.get(FONT_SIZE_COOKIE)
-    return value if value in FONT_SIZES else DEFAULT_FONT_SIZE
+@dataclass(frozen=True)
+class Preference:
+    cookie: str
+    choices: dict  # value: what the reader sees
+    default: str
+
+    def read(self, request):
+        value = request.COOKIES.get(self.cookie)
+        return value if value in self.choices else self.default
+
+
+FONT_SIZE = Preference("fontsize", {"large": "大", "medium": "中", "small": "小"}, "medium")
+# 关怀模式 (适老化): larger text, higher contrast, more line spacing and bigger targets at once.
+CARE = Preference("care", {"on": "开", "off": "关"}, "off")
+# 简 / 繁: pages converted to traditional characters on the way out (portal/zh.py).
+SCRIPT = Preference("zh", {"hans": "简", "hant": "繁"}, "hans")
+
+# By the name in the address /prefs/<name>/<value>/ (portal/urls.py).
+PREFERENCES = {"font-size": FONT_SIZE, "care": CARE, "script": SCRIPT}
+COOKIE_NAMES = tuple(preference.cookie for preference in PREFERENCES.values())
+
+
+def care_mode(request):
+    return CARE.read(request) == "on"
+
+
+def traditional(request):
+    return SCRIPT.read(request) == "hant"

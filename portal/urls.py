@@ -12,7 +12,14 @@ from . import views
 portal_patterns = (
     [
         path("", views.home, name="home"),
-        path("prefs/font-size/<slug:size>/", views.set_font_size, name="font_size"),
+        path(
+            "prefs/font-size/<slug:value>/",
+            views.set_preference,
+            {"name": "font-size"},
+            name="font_size",
+        ),
+        path("prefs/care/<slug:value>/", views.set_preference, {"name": "care"}, name="care"),
+        path("prefs/script/<slug:value>/", views.set_preference, {"name": "script"}, name="script"),
         path("editor/upload-image/", views.editor_image_upload, name="editor_upload"),
     ],
     "portal",

@@ -42,10 +42,12 @@ def home(request):
 
 
 @require_GET
-def set_font_size(request, size):
-    """字号 links: set the cookie, then go back where the reader was (works without JavaScript)."""
-    if size not in preferences.FONT_SIZES:
-        raise Http404("没有这个字号")
+def set_preference(request, name, value):
+    """字号, 关怀模式 and 简/繁 links: set the cookie for a year, then go back where the reader
+    was (works without JavaScript). Only an address on this site is followed back."""
+    preference = preferences.PREFERENCES[name]
+    if value not in preference.choices:
+        raise Http404("没有这个选项")
     target = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -53,8 +55,8 @@ def set_font_size(request, size):
         target = reverse("portal:home")
     response = HttpResponseRedirect(target)
     response.set_cookie(
-        preferences.FONT_SIZE_COOKIE,
-        size,
+        preference.cookie,
+        value,
         max_age=preferences.COOKIE_AGE,
         samesite="Lax",
         secure=request.is_secure(),
