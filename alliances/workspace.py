@@ -32,6 +32,14 @@ class LoginView(auth_views.LoginView):
     template_name = "workspace/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Django's LoginView adds its own "site" (a RequestSite); without it the template
+        # gets ours (SiteSettings), so the header, title and footer show the site's name.
+        context.pop("site", None)
+        context.pop("site_name", None)
+        return context
+
 
 def _year_or_404(year):
     if not FIRST_YEAR <= year <= timezone.localdate().year + 1:

@@ -1,0 +1,103 @@
+"""axe-core (WCAG 2.0/2.1 A and AA) on every page type, in the normal view and in 关怀模式
+(large text, high contrast), and no sideways scrolling on a 375 px wide phone."""
+
+import pytest
+
+from .conftest import PHONE, log_in_workspace
+from .pages import WORKSPACE, all_pages
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map((node) => node.target.join(" ")),
+  }));
+}"""
+HORIZONTAL_OVERFLOW = """() => {
+  const limit = window.innerWidth;
+  const root = document.documentElement;
+  if (root.scrollWidth <= limit) return null;
+  const wide = [...document.body.querySelectorAll("*")]
+    .filter((el) => el.getBoundingClientRect().right > limit + 0.5)
+    .filter((el) => !el.closest(".table-scroll, .visually-hidden, .skip-link"))
+    .slice(0, 5)
+    .map((el) => el.tagName.toLowerCase() + (el.className ? "." + el.className : ""));
+  return {scrollWidth: root.scrollWidth, innerWidth: limit, widest: wide};
+}"""
+
+
+def visit(page, path, site):
+    """Open ``path`` and return its HTTP status; log the secretary in for workspace pages."""
+    response = page.goto(path)
+    if "/workspace/login/" in page.url and "/workspace/login/" not in path:
+        log_in_workspace(page, site.secretary)
+        response = page.goto(path)
+    return response.status
+
+
+def axe_violations(page, axe_path):
+    page.add_script_tag(path=str(axe_path))
+    return page.evaluate(RUN_AXE, WCAG_TAGS)
+
+
+def describe(violations):
+    return "\n".join(
+        f"  [{v['impact']}] {v['id']}: {v['help']}\n      " + "\n      ".join(v["targets"][:8])
+        for v in violations
+    )
+
+
+def pages_in_visiting_order(site):
+    """Public pages first, anonymously (as readers get them, from the page cache), then the
+    workspace once the secretary has logged in."""
+    pages = all_pages(site.alliance_slug)
+    return sorted(pages.items(), key=lambda item: item[0] in WORKSPACE)
+
+
+@pytest.mark.parametrize("care", [False, True], ids=["normal", "care-mode"])
+def test_every_page_type_passes_axe_wcag_2_1_aa(new_context, demo_site, axe_path, care):
+    page = new_context(care=care).new_page()
+    found = {}
+    checked = 0
+    for name, path in pages_in_visiting_order(demo_site):
+        status = visit(page, path, demo_site)
+        assert status == (404 if name == "404" else 200), (name, path, status)
+        if care and name != "admin login":  # the admin has no reader switches
+            assert "care-mode" in page.eval_on_selector("body", "b => b.className"), name
+        violations = axe_violations(page, axe_path)
+        checked += 1
+        if violations:
+            found[f"{name} ({path})"] = violations
+    report = "\n".join(f"{page_name}:\n{describe(v)}" for page_name, v in found.items())
+    assert not found, f"axe 在 {len(found)}/{checked} 个页面发现无障碍问题：\n{report}"
+
+
+@pytest.mark.parametrize("care", [False, True], ids=["normal", "care-mode"])
+def test_no_page_type_scrolls_sideways_on_a_375px_phone(new_context, demo_site, care):
+    page = new_context(viewport=PHONE, care=care, is_mobile=True, has_touch=True).new_page()
+    overflowing = {}
+    for name, path in pages_in_visiting_order(demo_site):
+        visit(page, path, demo_site)
+        assert page.evaluate("window.innerWidth") == PHONE["width"]
+        overflow = page.evaluate(HORIZONTAL_OVERFLOW)
+        if overflow:
+            overflowing[f"{name} ({path})"] = overflow
+    assert not overflowing, "手机宽度 375px 下出现横向滚动：\n" + "\n".join(
+        f"  {name}: {overflow}" for name, overflow in overflowing.items()
+    )
+
+
+def test_the_checks_above_catch_a_missing_alt_text_and_a_too_wide_element(browser, axe_path):
+    """The harness itself: a page with known faults must be reported."""
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.set_content(
+            '<html><body><main><h1>测试</h1><img src="data:image/gif;base64,'
+            'R0lGODlhAQABAAAAACw=">'
+            '<div style="width: 600px">宽</div></main></body></html>'
+        )
+        assert {"image-alt", "html-has-lang"} <= {v["id"] for v in axe_violations(page, axe_path)}
+        assert page.evaluate(HORIZONTAL_OVERFLOW)["scrollWidth"] >= 600
+    finally:
+        page.close()
