@@ -13,6 +13,7 @@ at once with an UPDATE … + 1.
 """
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 from itertools import islice
@@ -39,10 +40,21 @@ def record(article_id):
         try:
             redis.hincrby(PENDING, str(article_id), 1)
             return
-        except RedisError:
+        except RedisError as error:
             # Counted in the database instead: slower, but no view is lost while Redis is down.
-            log.warning("Redis unavailable: view of article %s counted in the database", article_id)
+            _warn_once_a_minute(error)
     Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
+
+
+_last_warning = 0.0
+
+
+def _warn_once_a_minute(error):
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= 60:
+        _last_warning = now
+        log.warning("Redis unavailable (%s): views are counted in the database meanwhile", error)
 
 
 def flush():

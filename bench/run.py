@@ -134,6 +134,7 @@ def urls(size):
 
 
 def start_gunicorn(size, page_cache, workers=2, **overrides):
+    log = (RESULTS / f".gunicorn-{size}.log").open("w")
     process = subprocess.Popen(
         [
             PYTHON,
@@ -154,7 +155,8 @@ def start_gunicorn(size, page_cache, workers=2, **overrides):
         cwd=ROOT,
         env=env(size, page_cache, **overrides),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: a pipe nobody reads fills up and blocks the workers' logging.
+        stderr=log,
         start_new_session=True,
     )
     for _ in range(100):
@@ -164,7 +166,7 @@ def start_gunicorn(size, page_cache, workers=2, **overrides):
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+    raise RuntimeError("gunicorn did not start: " + Path(log.name).read_text()[-2000:])
 
 
 def worker_rss_mb(process):
