@@ -55,6 +55,16 @@ def form_data(article, **changes):
     return data
 
 
+def test_reviewer_publishes_from_the_form_with_the_date_left_empty(client, draft, reviewer):
+    client.force_login(reviewer)
+    before = timezone.now().replace(microsecond=0)  # publish times are kept to the second
+    response = client.post(admin_change_url(draft), form_data(draft, status=Status.PUBLISHED))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    draft.refresh_from_db()
+    assert draft.status == Status.PUBLISHED
+    assert draft.published_at >= before and draft.first_published_at == draft.published_at
+
+
 def test_editor_cannot_publish_through_the_service(draft, editor):
     with pytest.raises(PermissionDenied):
         services.article_move(article=draft, to=Status.PUBLISHED, by=editor)
