@@ -1,6 +1,7 @@
 """Hostile text (XSS): public payload lists through every field that reaches a page.
 
-The payloads are every line of the PayloadsAllTheThings lists in shared/security/xss/ (see
+The payloads are every line of the PayloadsAllTheThings lists (MIT), copied unchanged from
+the team's shared/security/xss/ into tests/security/xss_payloads/ so a clone runs them (see
 its README: lines split on "\\n" only, so the form feed and the CRs stay in the payloads),
 the html5sec vectors of MarioXSSVectors.txt also reassembled whole, one ``<img>`` and one
 ``<p>`` per event handler of the PortSwigger list, the Big List of Naughty Strings (PyPI
@@ -55,7 +56,7 @@ from tests.factories import (
 XSS_DIR = Path(
     os.environ.get(
         "DANGJIAN_XSS_PAYLOADS",
-        Path(__file__).resolve().parents[3] / "shared" / "security" / "xss",
+        Path(__file__).resolve().parent / "xss_payloads",
     )
 )
 BATCH = 50  # payloads per rendered field: one page holds many, the sanitiser sees each alone
