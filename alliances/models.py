@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 
+from portal.links import reverse_one
 from portal.richtext import RichTextField
 from portal.uploads import RandomName, SafeImageField
 
@@ -174,7 +174,7 @@ class Alliance(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("alliances:detail", args=[self.slug])
+        return reverse_one("alliances:detail", self.slug)
 
     @property
     def term_ends_on(self):
@@ -410,7 +410,7 @@ class JointMeeting(AllianceRecord):
         return f"{self.alliance} {self.year}年第{self.quarter}季度{kind}"
 
     def get_absolute_url(self):
-        return reverse("alliances:meeting", args=[self.pk])
+        return reverse_one("alliances:meeting", self.pk)
 
 
 class Activity(AllianceRecord):
@@ -443,7 +443,7 @@ class Activity(AllianceRecord):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("alliances:activity", args=[self.pk])
+        return reverse_one("alliances:activity", self.pk)
 
 
 class Attendance(models.Model):

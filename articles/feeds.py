@@ -23,7 +23,13 @@ class LatestArticlesFeed(Feed):
         return SiteSettings.load().description or self.title()
 
     def items(self):
-        return Article.objects.published().for_listing()[:FEED_SIZE]
+        return self.latest(Article.objects.published())
+
+    @staticmethod
+    def latest(articles):
+        """The newest, with what an item shows (summary, author, section) and no body."""
+        listing = articles.select_related("category").defer("body", "search_text", "search_tokens")
+        return listing[:FEED_SIZE]
 
     def item_title(self, item):
         return item.title
@@ -63,4 +69,4 @@ class CategoryFeed(LatestArticlesFeed):
         return obj.description or self.title(obj)
 
     def items(self, obj):
-        return Article.objects.published().in_section(obj).for_listing()[:FEED_SIZE]
+        return self.latest(Article.objects.published().in_section(obj))

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Window
@@ -19,6 +20,7 @@ class SiteTree:
 
     sections: list
     by_slug: dict = field(default_factory=dict)
+    by_id: dict = field(default_factory=dict)
 
     @property
     def nav(self):
@@ -26,6 +28,12 @@ class SiteTree:
 
     def get(self, slug):
         return self.by_slug.get(slug)
+
+    def attach(self, articles):
+        """Give listed articles their section from the tree instead of a join."""
+        for article in articles:
+            article.category = self.by_id[article.category_id]
+        return articles
 
 
 def site_tree():
@@ -46,7 +54,7 @@ def site_tree():
         section.nav_subsections = [s for s in section.subsections if s.visible and s.show_in_nav]
         for sub in section.subsections:
             sub.parent = section  # breadcrumbs and titles need no further query
-    return SiteTree(sections, {category.slug: category for category in categories})
+    return SiteTree(sections, {category.slug: category for category in categories}, by_id)
 
 
 def site_tree_for(request):
@@ -68,30 +76,42 @@ def published_in_section(category):
 
 
 def latest_by_section(sections, per_section):
-    """The newest ``per_section`` articles of each section, in one query.
+    """The newest ``per_section`` articles of each section, in two short queries.
 
-    On PostgreSQL a UNION ALL of one short index walk per section (article_section_date),
-    which stays cheap however many articles there are; elsewhere (SQLite cannot limit
-    the parts of a UNION) a window function over the sections' articles."""
+    On PostgreSQL, one row per section with the ids of its newest articles (a correlated
+    ``ARRAY(… LIMIT n)``: one short walk of article_section_date per section, however many
+    articles there are), then those articles by id. Elsewhere a window function over the
+    sections' articles (SQLite has no arrays)."""
     ids = [section.pk for section in sections]
     newest = [F("published_at").desc(), F("pk").desc()]
-    published = Article.objects.published().for_listing()
+    published = Article.objects.published()
     if not ids:
-        rows = []
-    elif connection.features.supports_slicing_ordering_in_compound:
-        parts = [published.filter(section_id=pk).order_by(*newest)[:per_section] for pk in ids]
-        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        return []
+    if connection.vendor == "postgresql":
+        newest_ids = dict(
+            Category.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list("pk")
+            .annotate(
+                ids=ArraySubquery(
+                    published.filter(section=OuterRef("pk"))
+                    .order_by(*newest)
+                    .values("pk")[:per_section]
+                )
+            )
+        )
+        rows = published.for_listing().in_bulk([pk for pks in newest_ids.values() for pk in pks])
+        grouped = {pk: [rows[i] for i in newest_ids.get(pk, ()) if i in rows] for pk in ids}
     else:
-        rows = (
-            published.filter(section_id__in=ids)
+        grouped = {pk: [] for pk in ids}
+        for article in (
+            published.for_listing()
+            .filter(section_id__in=ids)
             .annotate(rank=Window(RowNumber(), partition_by=F("section_id"), order_by=newest))
             .filter(rank__lte=per_section)
-        )
-    grouped = {section_id: [] for section_id in ids}
-    for article in rows:
-        grouped[article.section_id].append(article)
-    for articles in grouped.values():  # a UNION's parts come back in any order
-        articles.sort(key=lambda article: (article.published_at, article.pk), reverse=True)
+            .order_by("section_id", *newest)
+        ):
+            grouped[article.section_id].append(article)
     return [(section, grouped[section.pk]) for section in sections if grouped[section.pk]]
 
 

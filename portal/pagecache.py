@@ -147,6 +147,7 @@ class AnonymousPageCacheMiddleware:
         stored = values.get(key)
         if stored is not None and stored[0] == version:
             return self._replay(stored[1])
+        request._content_version = version  # the fragments of this page need no second look
         response = self.get_response(request)
         if _cacheable_response(request, response):
             entry = (
