@@ -13,13 +13,22 @@ The answer here is the one a substring match gives, made fast with an index:
   *is* containing it.
 - On SQLite (and for queries with no pair, like a single character) it is a plain
   case-insensitive substring match.
+
+Results come title hits first, each part newest first. For the search page the two parts
+are separate queries (``TitleFirst``) so that each can walk an index in date order: the
+title's pairs are stored a second time with their own prefix, so "the title contains it"
+has an index too. A common word is in tens of thousands of articles; ordering all of them
+by one expression, or counting them exactly, would read every one. The page therefore
+counts up to ``RESULT_LIMIT`` and lists that many, as large search engines do; a reader
+who needs more adds a word.
 """
 
 import re
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection
-from django.db.models import Case, Expression, F, Func, IntegerField, Q, Value, When
+from django.db.models import Case, Expression, F, Func, IntegerField, Value, When
+from django.utils.functional import cached_property
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _WORD = re.compile(r"[0-9a-z]+")
@@ -31,10 +40,10 @@ def _encode(term, prefix):
     return prefix + "".join(f"{ord(char):05x}" for char in term)
 
 
-def _pairs(text):
+def _pairs(text, prefix="x"):
     for run in _CJK_RUN.findall(text):
         for start in range(len(run) - 1):
-            yield _encode(run[start : start + 2], "x")
+            yield _encode(run[start : start + 2], prefix)
 
 
 def _words(text):
@@ -42,14 +51,14 @@ def _words(text):
         yield "w" + word[:MAX_WORD]
 
 
-def search_tokens(text):
-    """The space-separated distinct tokens stored for ``text``."""
-    return " ".join(dict.fromkeys([*_pairs(text), *_words(text)]))
+def search_tokens(text, title=""):
+    """The space-separated distinct tokens stored for ``text``, and the title's pairs again."""
+    return " ".join(dict.fromkeys([*_pairs(text), *_words(text), *_pairs(title, "t")]))
 
 
-def query_pairs(query):
+def query_pairs(query, prefix="x"):
     """Tokens the index can use for ``query``: its character pairs (words are matched by text)."""
-    return list(dict.fromkeys(_pairs(query)))
+    return list(dict.fromkeys(_pairs(query, prefix)))
 
 
 class TokenVector(Func):
@@ -68,26 +77,92 @@ class StoredVector(Expression):
         return f"{compiler.quote_name_unless_alias(compiler.query.base_table)}.search_vector", []
 
 
-def search_articles(queryset, query):
-    """Filter ``queryset`` to articles containing ``query``, title hits first, then newest."""
+def _having_pairs(queryset, query, prefix):
+    """On PostgreSQL, ``queryset`` narrowed by the index to rows with every pair of ``query``
+    (``prefix`` "x" anywhere, "t" in the title); else ``None`` (no index, or no pair)."""
+    pairs = query_pairs(query, prefix)
+    if connection.vendor != "postgresql" or not pairs:
+        return None
+    tokens = SearchQuery(" & ".join(pairs), search_type="raw", config="simple")
+    return queryset.alias(tokens=StoredVector()).filter(tokens=tokens)
+
+
+def matching(queryset, query):
+    """The articles of ``queryset`` whose title, abstract or text contain ``query``."""
     query = query.strip()
-    substring = Q(search_text__icontains=query)
-    pairs = query_pairs(query)
-    if connection.vendor == "postgresql" and pairs:
-        queryset = queryset.alias(tokens=StoredVector()).filter(
-            tokens=SearchQuery(" & ".join(pairs), search_type="raw", config="simple")
+    indexed = _having_pairs(queryset, query, "x")
+    if indexed is None:
+        return queryset.filter(search_text__icontains=query)
+    if len(query) == 2:  # one pair: having the pair *is* containing it
+        return indexed
+    return indexed.filter(search_text__icontains=query)
+
+
+def title_matching(queryset, query):
+    """The articles of ``queryset`` whose title contains ``query``."""
+    query = query.strip()
+    indexed = _having_pairs(queryset, query, "t")
+    return (queryset if indexed is None else indexed).filter(title__icontains=query)
+
+
+NEWEST = (F("published_at").desc(nulls_last=True), F("pk").desc())
+
+
+def search_articles(queryset, query):
+    """Filter ``queryset`` to articles containing ``query``, title hits first, then newest.
+
+    One query, fine for a few hundred matches; the search page uses ``TitleFirst``."""
+    query = query.strip()
+    return (
+        matching(queryset, query)
+        .annotate(
+            title_hit=Case(
+                When(title__icontains=query, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
         )
-        single_pair = len(query) == 2 and len(pairs) == 1
-        if not single_pair:
-            queryset = queryset.filter(substring)
-    else:
-        queryset = queryset.filter(substring)
-    # Ranked by the title only: it is stored in the row itself, while the abstract and the
-    # text may be kept aside (TOAST) and would have to be fetched for every match.
-    return queryset.annotate(
-        title_hit=Case(
-            When(title__icontains=query, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-    ).order_by("-title_hit", F("published_at").desc(nulls_last=True), "-pk")
+        .order_by("-title_hit", *NEWEST)
+    )
+
+
+class TitleFirst:
+    """The ids of the matches of ``query`` in the order of ``search_articles``, for a
+    ``Paginator``: title hits newest first, then the other matches newest first, each part
+    an index walk. Counted and listed up to ``limit``; ``more`` says whether there are more."""
+
+    def __init__(self, queryset, query, limit):
+        query = query.strip()
+        self.title_hits = title_matching(queryset, query).order_by(*NEWEST)
+        self.others = matching(queryset, query).exclude(title__icontains=query).order_by(*NEWEST)
+        self.limit = limit
+
+    @cached_property
+    def title_count(self):
+        return self.title_hits[: self.limit + 1].count()
+
+    @cached_property
+    def total(self):
+        """Matches up to ``limit`` + 1: enough to know whether there are more."""
+        rest = max(self.limit + 1 - self.title_count, 0)
+        return self.title_count + (self.others[:rest].count() if rest else 0)
+
+    @property
+    def more(self):
+        return self.total > self.limit
+
+    def count(self):
+        return min(self.total, self.limit)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, window):
+        start, stop = window.start or 0, min(window.stop, self.count())
+        titles = self.title_count
+        ids = []
+        if start < titles:
+            ids += self.title_hits.values_list("pk", flat=True)[start : min(stop, titles)]
+        if stop > titles:
+            ids += self.others.values_list("pk", flat=True)[max(start - titles, 0) : stop - titles]
+        return ids

@@ -10,10 +10,11 @@ from portal.zh import to_simplified
 from . import services
 from .filters import ArticleFilter, SearchForm
 from .models import Article
-from .search import search_articles
+from .search import TitleFirst
 from .selectors import in_order, published_in_section, site_tree_for
 
 PAGE_SIZE = 20
+SEARCH_LIMIT = 1000  # results counted and listed (50 pages); see articles/search.py
 
 
 def can_preview(user):
@@ -120,14 +121,12 @@ def search(request):
         return render(request, "articles/search.html", {"form": form}, status=400)
     # Articles are written in simplified characters; 黨建 finds 党建 (readers of the 繁 pages).
     query = to_simplified(form.cleaned_data["q"])
-    page = None
+    results = page = None
     if query:
-        matches = search_articles(Article.objects.published(), query)
-        # Ranked and paged by id alone, counted without the ranking; then the twenty rows
-        # of the page are loaded. Sorting whole rows of every match would read them all.
-        paginator = Paginator(matches.values_list("pk", flat=True), PAGE_SIZE)
-        paginator.count = matches.order_by().count()
-        page = paginator.get_page(request.GET.get("page"))
-        listing = Article.objects.select_related("category", "category__parent")
-        page.object_list = in_order(listing.defer("body", "search_tokens"), page.object_list)
-    return render(request, "articles/search.html", {"form": form, "query": query, "page_obj": page})
+        # Paged by id, title hits first; then the twenty rows of the page are loaded.
+        results = TitleFirst(Article.objects.published(), query, limit=SEARCH_LIMIT)
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        listing = Article.objects.only(*Article.LISTING_FIELDS, "search_text")
+        page.object_list = site_tree_for(request).attach(in_order(listing, page.object_list))
+    context = {"form": form, "query": query, "page_obj": page, "results": results}
+    return render(request, "articles/search.html", context)

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from articles import views
 from articles.models import Article
-from articles.search import query_pairs, search_articles, search_tokens
+from articles.search import TitleFirst, query_pairs, search_articles, search_tokens
 from tests.factories import ArticleFactory, CategoryFactory
 
 
@@ -59,6 +60,42 @@ def test_title_hits_come_first(subsection):
     )
     results = list(search_articles(Article.objects.published(), "党建"))
     assert results[0].title == "党建标题"
+
+
+def in_pages(query, limit=1000, size=3):
+    """The ids the search page lists for ``query``, page after page (``size`` a page)."""
+    results = TitleFirst(Article.objects.published(), query, limit=limit)
+    return [pk for start in range(0, results.count(), size) for pk in results[start : start + size]]
+
+
+def ranked(query):
+    return list(search_articles(Article.objects.published(), query).values_list("pk", flat=True))
+
+
+def test_pages_list_title_hits_first_then_the_rest_across_page_boundaries(subsection):
+    now = timezone.now()
+    for number in range(4):
+        ArticleFactory(
+            category=subsection, title=f"党建标题{number}", published_at=now - timedelta(days=9)
+        )
+        ArticleFactory(category=subsection, title=f"新闻{number}", body="<p>谈党建。</p>")
+    ArticleFactory(category=subsection, title="无关", body="<p>别的事。</p>")
+    listed = in_pages("党建")
+    assert listed == ranked("党建")
+    titles = Article.objects.in_bulk(listed)
+    assert [titles[pk].title for pk in listed[:4]] == [f"党建标题{n}" for n in (3, 2, 1, 0)]
+    assert len(listed) == 8
+
+
+def test_the_page_lists_at_most_the_limit_and_says_there_are_more(client, subsection, monkeypatch):
+    for number in range(7):
+        ArticleFactory(category=subsection, title=f"联盟动态{number}")
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 5)
+    assert in_pages("联盟", limit=5) == ranked("联盟")[:5]
+    body = client.get(reverse("articles:search"), {"q": "联盟"}).content.decode()
+    assert "结果超过 5 条，这里列出前 5 条" in body
+    last = client.get(reverse("articles:search"), {"q": "联盟", "page": 9}).content.decode()
+    assert last.count('<h2><a href="/article/') == 5  # a page past the end shows the last
 
 
 def test_markup_is_not_searched_as_text(subsection):
@@ -121,6 +158,8 @@ def test_postgresql_search_uses_the_gin_index(corpus, subsection):
         for n in range(2000)
     )
     with connection.cursor() as cursor:
+        # New rows wait in the index's pending list, which the planner prices high.
+        cursor.execute("SELECT gin_clean_pending_list('article_search_vector')")
         cursor.execute("ANALYZE articles_article")
         # The table is still small: keep the planner from preferring a full scan anyway.
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -165,3 +204,4 @@ class TestSearchAgreesWithSubstringOnGeneratedText(HypothesisTestCase):
             if not query.strip():
                 continue
             assert found(query) == substring(query.strip()), query
+            assert in_pages(query) == ranked(query), query
