@@ -62,8 +62,8 @@ class Command(BaseCommand):
             raise CommandError("数据库里已经有文章了：基准数据只能写入空数据库。")
         self.rng = random.Random(seed)  # noqa: S311 - generated text, not security
         with transaction.atomic():
-            load_categories()
-        self._articles(articles)
+            categories = load_categories()
+        self._articles(articles, categories)
         self._alliances(alliances, activities)
 
     def _text(self, words, common=0.3, rare=0.01):
@@ -79,12 +79,19 @@ class Command(BaseCommand):
                 parts.append("".join(rng.choices(FILLER, k=rng.randint(1, 3))))
         return "".join(parts)
 
-    def _articles(self, total):
-        leaves = [c for c in Category.objects.all() if not c.children.exists()]
+    def _articles(self, total, categories):
+        """Articles of every leaf section, of its kind (videos, notices …); one in 500 a
+        headline with a cover, as on the real home page."""
+        leaves = [
+            (category, kind)
+            for category, kind in categories.values()
+            if not category.children.exists()
+        ]
         now = timezone.now()
         batch = []
         for number in range(total):
-            category = leaves[number % len(leaves)]
+            category, kind = leaves[number % len(leaves)]
+            headline = number % 500 == 1
             title = self._text(8)
             summary = self._text(20)
             body = "".join(f"<p>{self._text(40)}</p>" for _ in range(3))
@@ -104,8 +111,13 @@ class Command(BaseCommand):
                     if status == Article.Status.PUBLISHED
                     else None,
                     pinned=number % 997 == 0,
+                    kind=kind,
+                    headline=headline,
+                    cover="covers/bench-cover.jpg" if headline else "",
+                    cover_alt="基准测试封面" if headline else "",
+                    video_poster="posters/bench-poster.jpg" if kind == Article.Kind.VIDEO else "",
                     search_text=text,
-                    search_tokens=search_tokens(text),
+                    search_tokens=search_tokens(text, title[:120]),
                 )
             )
             if len(batch) == 2000:
