@@ -58,15 +58,36 @@ def run_installer(command):
     return None if result.returncode == 0 else (result.stderr or result.stdout)[-2000:]
 
 
+def has_chinese_font():
+    """Whether fontconfig knows a font with Chinese glyphs. Without one Chromium draws every
+    character as an empty box: the screenshots are unreadable, and the widths measured and
+    the text axe checks are those of the boxes."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    result = subprocess.run(
+        [fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False
+    )
+    return bool(result.stdout.strip())
+
+
+def apt_install(*packages):
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        unavailable(f"没有 {' '.join(packages)}，且无法用 apt-get 安装（需要 root）")
+    return run_installer([*APT_INSTALL, *packages])
+
+
 @pytest.fixture(scope="session")
 def chromium_path():
     with install_lock("chromium"):
         if shutil.which("chromium") is None:
-            if shutil.which("apt-get") is None or os.geteuid() != 0:
-                unavailable("没有 chromium，且无法用 apt-get 安装（需要 root）")
-            error = run_installer([*APT_INSTALL, "chromium", "fonts-noto-cjk"])
+            error = apt_install("chromium", "fonts-noto-cjk")
             if error or shutil.which("chromium") is None:
                 unavailable(f"安装 chromium 失败：{error}")
+        if not has_chinese_font():
+            error = apt_install("fonts-noto-cjk")
+            if error or not has_chinese_font():
+                unavailable(f"没有中文字体，安装 fonts-noto-cjk 失败：{error}")
     return shutil.which("chromium")
 
 

@@ -1,5 +1,6 @@
 """A reader's visit, with the mouse and with the keyboard alone: home → a section → an article
-→ 字号 大 → the next article (the size is kept) → search 党建 → a result."""
+→ 字号 大 → the next article (the size is kept) → search 党建 → a result; and the same site
+read in traditional characters (繁), searched in either form."""
 
 import re
 
@@ -7,8 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from articles.models import Article, Category
+from portal.zh import to_simplified, to_traditional
 
 from .keyboard import link, link_starting, press_enter, tab_to
+from .test_accessibility import axe_violations, describe
 
 SECTION_SLUG = "ldjh"  # 领导讲话: a section without sub-sections, with several articles
 LARGE = re.compile(r"\bfont-large\b")
@@ -115,3 +118,43 @@ def test_reader_does_the_same_with_the_keyboard_alone_and_always_sees_the_focus(
     press_enter(page)
     assert_on_article(page, result_title)
     assert_large_text(page, medium_size)
+
+
+def search_from_header(page, words):
+    page.locator("#site-search").fill(words)
+    page.locator(".search-box").get_by_role("button").click()
+    expect(page.locator(".search-results a").first).to_be_visible()
+    return page.locator(".search-count").inner_text(), page.locator(
+        ".search-results a"
+    ).all_inner_texts()
+
+
+def test_reader_reads_in_traditional_characters_across_pages_and_searches_in_either_form(
+    page, section, axe_path
+):
+    html = page.locator("html")
+    page.goto("/")
+    page.get_by_role("link", name="繁體中文").click()
+    expect(html).to_have_attribute("lang", "zh-Hant")
+    expect(page.locator("body")).to_contain_text("黨建")
+
+    traditional_name = to_traditional(section.name)
+    assert traditional_name != section.name
+    page.get_by_role("navigation").get_by_role("link", name=traditional_name, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(traditional_name)  # remembered
+    expect(html).to_have_attribute("lang", "zh-Hant")
+
+    found_traditional, titles = search_from_header(page, "黨建")
+    found_simplified, same_titles = search_from_header(page, "党建")
+    assert found_simplified == found_traditional and same_titles == titles
+    assert "黨建" in titles[0] and "党建" not in " ".join(titles)
+
+    page.locator(".search-results a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(titles[0])
+    expect(html).to_have_attribute("lang", "zh-Hant")
+    violations = axe_violations(page, axe_path)
+    assert not violations, f"繁体文章页的无障碍问题：\n{describe(violations)}"
+
+    page.get_by_role("link", name="簡體中文").click()
+    expect(html).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", level=1)).to_have_text(to_simplified(titles[0]))

@@ -1,5 +1,5 @@
-"""Screenshots of the key pages at desktop and phone width, written to screenshots/ for people
-to look at (README); every image on them must have loaded."""
+"""Screenshots of the key pages at desktop and phone width, in the normal view and in 关怀模式,
+written to screenshots/ for people to look at (README); every image on them must have loaded."""
 
 from .conftest import DESKTOP, PHONE, SCREENSHOTS
 from .pages import KEY_PAGES, all_pages
@@ -24,8 +24,13 @@ def test_key_pages_are_photographed_at_desktop_and_phone_width_with_no_broken_im
     SCREENSHOTS.mkdir(exist_ok=True)
     pages = all_pages(demo_site.alliance_slug)
     broken = {}
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page = new_context(viewport=viewport, is_mobile=label == "phone").new_page()
+    for label, viewport, care in (
+        ("desktop", DESKTOP, False),
+        ("phone", PHONE, False),
+        ("desktop-care", DESKTOP, True),
+        ("phone-care", PHONE, True),
+    ):
+        page = new_context(viewport=viewport, care=care, is_mobile=viewport == PHONE).new_page()
         for name in KEY_PAGES:
             visit(page, pages[name], demo_site)
             page.evaluate(SCROLL_THROUGH)

@@ -116,6 +116,24 @@ def test_every_combination_of_preferences_is_cached_as_a_page_of_its_own(client,
     assert "care-mode" not in text(again) and "党建引领" in text(again)
 
 
+def test_traditional_is_one_link_and_stays_on_across_pages(client, party_article):
+    page = party_article.get_absolute_url()
+    response = client.get(reverse("portal:script", args=["hant"]), {"next": page}, follow=True)
+    assert response.redirect_chain == [(page, 302)]
+    assert '<html lang="zh-Hant">' in text(response) and "黨建引領" in text(response)
+    for url in (
+        reverse("portal:home"),
+        party_article.category.get_absolute_url(),
+        reverse("articles:search") + "?q=党建",
+        reverse("workspace:login"),
+        "/no-such-page/",
+    ):
+        assert '<html lang="zh-Hant">' in text(client.get(url)), url
+    client.get(reverse("portal:script", args=["hans"]))
+    body = text(client.get(page))
+    assert '<html lang="zh-CN">' in body and "党建引领" in body
+
+
 def test_the_traditional_page_converts_text_by_phrases(client, party_article):
     client.cookies["zh"] = "hant"
     body = text(client.get(party_article.get_absolute_url()))
