@@ -3,7 +3,9 @@ and secretaries get.
 
 The servers stopped are private ones this script starts for itself — a Redis on port 6391
 and a PostgreSQL cluster `dangjian_faults` on port 5441 (Debian's pg_createcluster) — so
-the machine's own services, and anything else using them, are never touched.
+the machine's own services are never stopped. It does use them as `make load` does: it
+rebuilds the database `dangjian_bench_load` and empties the Redis database of BENCH_REDIS
+(the view-count buffer keys are not per site), so do not run it beside `make bench`.
 
 1. Redis stops under load: wrk (16 connections, 20 s) over a mix of pages; Redis is
    stopped after 5 s and started again after 12 s. Expected: no error response at all
@@ -279,8 +281,8 @@ def main():
     lines = [
         f"# 故障演练 {date.today().isoformat()}",
         "",
-        "gunicorn 2 个同步 worker，整页缓存开；本脚本自己启动的 Redis（6391 端口）和 "
-        "PostgreSQL 集群（5441 端口），不影响本机的服务。",
+        "gunicorn 2 个同步 worker，整页缓存开；停止的是本脚本自己启动的 Redis（6391 端口）和 "
+        "PostgreSQL 集群（5441 端口），本机的服务不会被停止。",
         "",
         "| 检查 | 结果 | 应为 |",
         "| --- | ---: | ---: |",

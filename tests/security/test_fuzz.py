@@ -2,9 +2,10 @@
 
 Three kinds: query strings (any keys, unicode, NUL, huge and negative numbers, lists, very
 long values), path segments (substituted into each pattern's arguments) and form bodies
-(posted to every workspace form and the search), each as an anonymous reader and as the
-secretary of alliance A. Whatever arrives, the answer is never a 5xx, never shows a
-traceback, and a refusal (400 / 403 / 404) says in Chinese what is wrong.
+(shaped for every workspace form, the login and the search, and posted to every other
+address as well), each as an anonymous reader and as the secretary of alliance A.
+Whatever arrives, the answer is never a 5xx, never shows a traceback, and a refusal
+(400 / 403 / 404) says in Chinese what is wrong.
 
 Every request runs in a savepoint that is rolled back, so the world stays the same; and no
 query may carry a NUL character to the database (PostgreSQL refuses those with a 500, even
@@ -13,9 +14,11 @@ though SQLite, where these tests run, takes them).
 Examples are derandomised, so a run is repeatable; set DANGJIAN_FUZZ_SEED to explore.
 """
 
+import json
 import os
 import re
 from collections import Counter
+from http.cookies import SimpleCookie
 from urllib.parse import quote
 
 import pytest
@@ -208,7 +211,10 @@ def check(client, method, path, kind, **kwargs):
     assert not recorder.found, f"NUL 字符进入了数据库查询 {recorder.found}: {where}"
     is_page = response.get("Content-Type", "").startswith(("text/html", "application/json"))
     if response.status_code in {400, 403, 404} and is_page:
-        assert CHINESE.search(text_body), f"{response.status_code} 没有中文说明: {where}"
+        shown = text_body
+        if response["Content-Type"].startswith("application/json"):  # "\u6ca1…" in JSON
+            shown = json.dumps(json.loads(text_body), ensure_ascii=False)
+        assert CHINESE.search(shown), f"{response.status_code} 没有中文说明: {where}"
     return response
 
 
@@ -363,6 +369,35 @@ def test_form_bodies_never_break_a_form(fuzz_world, form, role):
         check(client, "post", url, "表单", data=data)
         if form == "search":
             check(client, "get", url, "表单", data=data)
+
+    run()
+
+
+any_body = st.dictionaries(
+    st.one_of(st.sampled_from(KEYS), text),
+    st.one_of(form_value, st.lists(form_value, max_size=3)),
+    max_size=6,
+)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", PATTERN_KEYS)
+def test_form_bodies_posted_to_any_page_never_break_it(fuzz_world, key, role):
+    """Not only the forms above: a body posted to every public and workspace address (most
+    of them refuse the method, in Chinese)."""
+    client = client_for(fuzz_world, role)
+    path = concrete_path(fuzz_world, key)
+    cookies = SimpleCookie()
+    cookies.load(client.cookies.output(header="", sep=";"))
+
+    @maybe_seed
+    @FUZZ
+    @given(any_body)
+    def run(data):
+        try:
+            check(client, "post", path, "表单", data=data)
+        finally:
+            client.cookies = SimpleCookie(cookies)  # a logout does not carry over
 
     run()
 

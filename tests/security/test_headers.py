@@ -169,6 +169,38 @@ def test_production_turns_every_switch_on_and_development_turns_them_off():
     assert not development["SESSION_COOKIE_SECURE"]
 
 
+def test_the_admin_moves_to_the_address_the_environment_gives():
+    """DJANGO_ADMIN_URL: the admin answers there, and /admin/ is an ordinary 404."""
+    code = "\n".join(
+        [
+            "import django",
+            "django.setup()",
+            "from django.urls import Resolver404, resolve, reverse",
+            "print(reverse('admin:index'))",
+            "print(resolve('/houtai-7f3k/login/').view_name)",
+            "try:",
+            "    resolve('/admin/')",
+            "except Resolver404:",
+            "    print(404)",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "dj.example.gov.cn",
+            "DJANGO_ADMIN_URL": "/houtai-7f3k/",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["/houtai-7f3k/", "admin:login", "404"]
+
+
 def test_media_on_an_s3_custom_domain_is_allowed_for_images_and_video():
     policy = production_settings(
         DJANGO_S3_BUCKET="dangjian", DJANGO_S3_CUSTOM_DOMAIN="img.example.gov.cn"

@@ -36,7 +36,7 @@ from django.urls import reverse
 
 from alliances.models import Activity, AllianceRule, Facility, JointMeeting, Photo
 from alliances.views import ActivityListView
-from articles.models import Article
+from articles.models import Article, Attachment
 from articles.views import CategoryView
 from portal import richtext
 from portal.models import FriendlyLink, SiteSettings
@@ -210,9 +210,10 @@ def _elements(root):
             yield element, _local(element.tag)
 
 
-def _bad_url(value):
-    """A URL a browser would run or fetch off-site, after the browser's own clean-up."""
-    for candidate in value.split(","):
+def _bad_url(value, name="href"):
+    """A URL a browser would run or fetch off-site, after the browser's own clean-up. Only a
+    ``srcset`` is a list (one URL per comma); in any other attribute a comma is just text."""
+    for candidate in value.split(",") if name == "srcset" else [value]:
         url = re.sub(r"[\t\n\r]", "", candidate).strip("\x00- ").lower()
         if url.startswith(BAD_SCHEMES) or re.match(r"[/\\]{2}", url):
             return True
@@ -227,7 +228,7 @@ def page_problems(page):
         for name, value in attributes.items():
             if name.startswith("on"):
                 problems.append(f"<{tag} {name}=…>")
-            if name in URL_ATTRIBUTES and _bad_url(value):
+            if name in URL_ATTRIBUTES and _bad_url(value, name):
                 problems.append(f"<{tag} {name}={value!r}>")
         if tag in FORBIDDEN:
             problems.append(f"<{tag}>")
@@ -268,7 +269,7 @@ def rich_problems(root, skip_root=False):
                 problems.append(f"<{tag} {key}>")
             elif name == "class" and not set(value.split()) <= richtext.ALLOWED_CLASSES[tag]:
                 problems.append(f'<{tag} class="{value}">')
-            elif name in URL_ATTRIBUTES and _bad_url(value):
+            elif name in URL_ATTRIBUTES and _bad_url(value, name):
                 problems.append(f"<{tag} {name}={value!r}>")
     return problems
 
@@ -475,6 +476,58 @@ def test_article_and_search_pages_show_every_payload_as_text(pages, client, monk
     results = pages.get(reverse("articles:search"), q="党建")
     assert len(results.findall(".//mark")) >= total
     print(f"\narticle pages: {pages.seen} rendered and parsed")
+
+
+# Every free-text field of SiteSettings: the header, footer and <head> of every page, and an
+# article's 来源 when it has none of its own (max_length of each field).
+SITE_FIELDS = {
+    "site_name": 60,
+    "host_organization": 100,
+    "address": 200,
+    "description": 200,
+    "organizer": 100,
+    "phone": 40,
+    "email": 254,
+    "icp_number": 60,
+    "police_number": 60,
+    "conac_id": 60,
+    "site_id_code": 20,
+    "site_domain": 100,
+    "default_source": 60,
+}
+
+
+def test_footer_fields_and_attachment_titles_show_every_payload_as_text(pages, subsection):
+    """Each round stores the next chunk in every remaining site setting and renders an
+    article page; one article lists an attachment per chunk of every payload."""
+    plain = ArticleFactory(category=subsection, title="页脚测试", source="")
+    site = SiteSettings.load()
+    for name in SITE_FIELDS:  # the page shows what was just saved, not a cached footer
+        setattr(site, name, f"x{name}标记")
+    site.save()
+    pages.get(plain.get_absolute_url())
+    shown = pages.client.get(plain.get_absolute_url()).content.decode()
+    for name in SITE_FIELDS:
+        assert f"x{name}标记" in shown, name
+
+    chunks = {name: packed(ALL if FULL else QUERY_PAYLOADS, n) for name, n in SITE_FIELDS.items()}
+    for i in range(max(len(c) for c in chunks.values())):
+        for name, values in chunks.items():
+            setattr(site, name, values[i][0] if i < len(values) else "")
+        site.save()
+        pages.get(plain.get_absolute_url())
+    for name, values in chunks.items():
+        count(f"SiteSettings.{name}", values)
+
+    titles = packed(ALL, 120)
+    listed = ArticleFactory(category=subsection, title="附件测试")
+    Attachment.objects.bulk_create(
+        Attachment(article=listed, title=title, file=f"attachments/{n}.pdf", size=1, position=n)
+        for n, (title, _) in enumerate(titles)
+    )
+    root = pages.get(listed.get_absolute_url())
+    assert len([a for a in root.iter("a") if "download" in a.attrib]) == len(titles)
+    count("Attachment.title", titles)
 
 
 def test_query_string_values_come_back_as_text(pages, subsection):
