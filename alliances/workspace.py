@@ -352,7 +352,13 @@ class LedgerView(KeptAllianceMixin, View):
                 year=year,
                 rows=rows,
                 quarters=selectors.compliance([self.alliance], year)[self.alliance.pk],
-                years=range(timezone.localdate().year, self.alliance.founded_on.year - 1, -1),
+                other_years=[
+                    other
+                    for other in range(
+                        timezone.localdate().year, self.alliance.founded_on.year - 1, -1
+                    )
+                    if other != year
+                ],
             ),
         )
 

@@ -1,6 +1,7 @@
 """Logging meetings and activities in the workspace: photos, audit, duplicates, ledger, overview."""
 
 import io
+import re
 import uuid
 from datetime import date
 
@@ -270,6 +271,22 @@ def test_ledger_rows_match_the_records(logged_in, setup):
         and rows[1].host == "审计局"
     )
     assert "去年的活动" not in page.content.decode()
+
+
+def ledger_tools_text(client, year):
+    page = client.get(reverse("workspace:ledger", args=["a", year])).content.decode()
+    tools = re.search(r'<p class="no-print ledger__tools">(.*?)</p>', page, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", tools).split())
+
+
+def test_the_ledger_links_to_its_other_years_under_a_label(logged_in, setup):
+    assert ledger_tools_text(logged_in, 2025) == "下载 Excel 打印"
+    alliance = setup[0]
+    alliance.founded_on = date(2023, 6, 1)
+    alliance.save()
+    # Read out as “打印 其他年度：2024年、2023年”, not “打印2024年2023年”.
+    assert ledger_tools_text(logged_in, 2025) == "下载 Excel 打印 其他年度：2024年、2023年"
+    assert ledger_tools_text(logged_in, 2024) == "下载 Excel 打印 其他年度：2025年、2023年"
 
 
 def test_ledger_excel_cells_match_the_records(logged_in, setup):
