@@ -165,3 +165,30 @@ def test_care_mode_gives_large_text_generous_line_spacing_and_big_targets(
     assert not problems, "关怀模式下：\n" + "\n".join(
         f"  {name}:\n    " + "\n    ".join(found[:10]) for name, found in problems.items()
     )
+
+
+@pytest.mark.parametrize("care", [False, True], ids=["normal", "care-mode"])
+def test_the_ledger_fits_a_1280px_desktop_without_sideways_scrolling(new_context, demo_site, care):
+    page = new_context(viewport=DESKTOP, care=care).new_page()
+    visit(page, all_pages(demo_site.alliance_slug)["ledger"], demo_site)
+    box = page.eval_on_selector(".table-scroll", "s => [s.scrollWidth, s.clientWidth]")
+    assert box[0] <= box[1], f"台账表格在 1280px 宽的屏幕上仍需左右滚动：{box}"
+
+
+HEADLINE_COVERED = """() => {
+  const picture = document.querySelector(".headline__lead img").getBoundingClientRect();
+  const caption = document.querySelector(".headline__title").getBoundingClientRect();
+  const overlap = Math.max(0, Math.min(picture.bottom, caption.bottom)
+    - Math.max(picture.top, caption.top));
+  return overlap / picture.height;
+}"""
+
+
+@pytest.mark.parametrize("care", [False, True], ids=["normal", "care-mode"])
+def test_on_a_phone_the_headline_caption_leaves_the_lead_picture_in_view(
+    new_context, demo_site, care
+):
+    page = new_context(viewport=PHONE, care=care, is_mobile=True).new_page()
+    visit(page, all_pages(demo_site.alliance_slug)["home"], demo_site)
+    covered = page.evaluate(HEADLINE_COVERED)
+    assert covered <= 0.25, f"头条标题遮住了图片的 {covered:.0%}"

@@ -44,6 +44,7 @@ PRINT_VIEW = """([content, gone]) => {
     brandShown: shown(document.querySelector(".site-brand__name")),
     titleColour: getComputedStyle(document.querySelector("h1")).color,
     textColour: getComputedStyle(box).color,
+    textSize: parseFloat(getComputedStyle(box).fontSize),
     headerBackground: getComputedStyle(document.querySelector(".site-header")).backgroundImage,
     contentRight: box.getBoundingClientRect().right,
     pageWidth: document.documentElement.clientWidth,
@@ -71,6 +72,8 @@ def test_article_and_ledger_print_black_on_white_without_navigation(
     assert view["contentShown"] and view["brandShown"]
     assert view["titleColour"] == view["textColour"] == "rgb(0, 0, 0)"
     assert view["headerBackground"] == "none"
+    if care:  # 关怀模式 prints large too: 12 pt (16 px) or more
+        assert view["textSize"] >= 16, view
     assert view["contentRight"] <= view["pageWidth"] + 1, view  # nothing cut off at the edge
     assert view["scrollWidth"] <= view["pageWidth"], view
 
