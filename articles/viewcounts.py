@@ -1,71 +1,190 @@
-"""浏览量 without a database write on the request path.
+"""浏览量 without a database write on the request path, exact whatever fails.
 
-With Redis (production), each view is one HINCRBY on a shared hash. ``flush()`` — run by
-`manage.py flush_view_counts` from a timer — renames that hash to a batch key (atomic:
+With Redis (production), each view is one transaction on Redis: add 1 to the article in a
+shared hash, and note the view's number under this process's marker key. ``flush()`` — run
+by `manage.py flush_view_counts` from a timer — renames that hash to a batch key (atomic:
 later views start a new hash, and two flushes can never take the same one), adds the batch
 to the articles in one transaction that also records the batch's key, then deletes the key.
 A flush that dies half-way leaves the batch key behind; the next flush finds it, sees from
-the recorded key whether it was applied, and applies it or just deletes it. So no view is
-lost or counted twice, whatever overlaps.
+the recorded key whether it was applied, and applies it or just deletes it.
 
-Without Redis (development on SQLite), or while Redis does not answer, a view is counted
-at once with an UPDATE … + 1.
+When Redis cannot be reached, a view is counted in the database instead (an UPDATE … + 1),
+and Redis is left alone for a few seconds. That is exact only if the view surely did not
+run, so the two failures are told apart:
+
+- no connection could be made: nothing was sent, the database counts the view;
+- the connection broke after the transaction was sent (Redis stopped in between): it may or may
+  not have run. The view is written down as in doubt (``ViewCountDoubt``) and this process
+  sends nothing more until the doubt is settled — by the process itself at its next view,
+  or by the next flush if the process is gone. Settling reads the process's marker: if it
+  holds the view's number it ran, else the database counts the view. Whoever
+  deletes the doubt's row settles it, so it is settled once.
+
+No retries: a view sent twice would count twice.
 """
 
 import logging
+import os
+import socket
+import threading
 import time
 import uuid
 from datetime import timedelta
+from functools import cache
 from itertools import islice
 
+import redis as redis_py
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
+from redis.retry import Retry
 
-from portal.redis import client
+from .models import Article, ViewCountBatch, ViewCountDoubt
 
-from .models import Article, ViewCountBatch
-
-PENDING = "viewcounts:pending"
-BATCH_PREFIX = "viewcounts:batch:"
 CHUNK = 500
+PAUSE_SECONDS = 5
+MARKER_SECONDS = 7 * 24 * 3600  # far longer than any doubt waits for a flush
 log = logging.getLogger(__name__)
+
+
+def _key(name):
+    """Keys of this site: the cache's prefix keeps sites sharing one Redis apart."""
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:viewcounts:{name}"
+
+
+def pending_key():
+    return _key("pending")
+
+
+def batch_prefix():
+    return _key("batch:")
+
+
+@cache
+def client():
+    """The Redis of the view counts (no automatic retries, see above); None without Redis."""
+    if not settings.REDIS_URL:
+        return None
+    return redis_py.Redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+class InDoubt(RedisError):
+    """Sent, but no answer: the command may or may not have run."""
+
+
+def _send(redis, *commands):
+    """Send ``commands`` together and return their answers; ``InDoubt`` when the connection
+    broke after they were sent. A failure to connect (nothing sent) raises the plain
+    ``RedisError``."""
+    pool = redis.connection_pool
+    connection = pool.get_connection()  # connects first: raises before anything is sent
+    try:
+        connection.send_packed_command(connection.pack_commands(commands))
+        return [connection.read_response() for _ in commands]
+    except ResponseError:
+        raise
+    except RedisError as error:
+        connection.disconnect()
+        raise InDoubt(str(error)) from error
+    finally:
+        pool.release(connection)
+
+
+class Counter:
+    """This process's side of the counting: its marker, its view numbers, its doubt."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid = None
+        self.down_until = 0.0
+
+    def _this_process(self):
+        if self.pid != os.getpid():  # a new process (fork): a marker of its own
+            self.pid = os.getpid()
+            self.marker = _key(f"marker:{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex}")
+            self.number = 0
+            self.doubt = None
+
+    def record(self, article_id):
+        redis = client()
+        if redis is None:
+            return _count_in_database(article_id)
+        with self.lock:
+            self._this_process()
+            if time.monotonic() < self.down_until:
+                return _count_in_database(article_id)
+            try:
+                if self.doubt is not None:
+                    settle(self.doubt, _send(redis, ("GET", self.marker))[0])
+                    self.doubt = None
+                self.number += 1
+                _send(  # one transaction: the view and its number, or neither
+                    redis,
+                    ("MULTI",),
+                    ("HINCRBY", pending_key(), article_id, 1),
+                    ("SET", self.marker, self.number, "EX", MARKER_SECONDS),
+                    ("EXEC",),
+                )
+            except InDoubt as error:
+                self._pause(error)
+                if self.doubt is None:  # the view was sent (not a settling GET)
+                    self.doubt = ViewCountDoubt.objects.create(
+                        marker=self.marker, number=self.number, article_id=article_id
+                    )
+                    return None
+                return _count_in_database(article_id)
+            except RedisError as error:  # nothing was sent
+                self._pause(error)
+                return _count_in_database(article_id)
+        return None
+
+    def _pause(self, error):
+        self.down_until = time.monotonic() + PAUSE_SECONDS
+        log.warning("Redis unavailable (%s): views go to the database for a while", error)
+
+
+counter = Counter()
 
 
 def record(article_id):
     """Count one view of ``article_id``."""
-    redis = client()
-    if redis is not None:
-        try:
-            redis.hincrby(PENDING, str(article_id), 1)
-            return
-        except RedisError as error:
-            # Counted in the database instead: slower, but no view is lost while Redis is down.
-            _warn_once_a_minute(error)
+    counter.record(article_id)
+
+
+def _count_in_database(article_id):
     Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
 
 
-_last_warning = 0.0
-
-
-def _warn_once_a_minute(error):
-    global _last_warning
-    now = time.monotonic()
-    if now - _last_warning >= 60:
-        _last_warning = now
-        log.warning("Redis unavailable (%s): views are counted in the database meanwhile", error)
+def settle(doubt, marker_value):
+    """The doubt's view ran on Redis if the marker holds its number; if not, count it here.
+    Only the caller that deletes the doubt's row counts anything."""
+    ran = marker_value is not None and int(marker_value) == doubt.number
+    with transaction.atomic():
+        deleted, _ = ViewCountDoubt.objects.filter(pk=doubt.pk).delete()
+        if deleted and not ran:
+            _count_in_database(doubt.article_id)
 
 
 def flush():
-    """Apply every pending and left-over batch; return how many views were added."""
+    """Settle doubts, apply every pending and left-over batch; return how many views were
+    added from batches."""
     redis = client()
     if redis is None:
         return 0
-    added = sum(_apply(key.decode()) for key in redis.scan_iter(f"{BATCH_PREFIX}*"))
-    batch = f"{BATCH_PREFIX}{uuid.uuid4().hex}"
+    for doubt in ViewCountDoubt.objects.all():
+        settle(doubt, redis.get(doubt.marker))
+    added = sum(_apply(key.decode()) for key in redis.scan_iter(f"{batch_prefix()}*"))
+    batch = f"{batch_prefix()}{uuid.uuid4().hex}"
     try:
-        redis.rename(PENDING, batch)
+        redis.rename(pending_key(), batch)
     except ResponseError as error:  # "no such key": nobody read anything since the last flush
         if "no such key" not in str(error).lower():
             raise

@@ -3,12 +3,16 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from articles import viewcounts
+
 from .factories import ArticleFactory, CategoryFactory, StaffFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache(monkeypatch):
     cache.clear()
+    # A fresh view counter: a test that stops Redis must not leave the next one paused.
+    monkeypatch.setattr(viewcounts, "counter", viewcounts.Counter())
     yield
     cache.clear()
 

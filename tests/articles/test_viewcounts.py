@@ -4,16 +4,22 @@ Runs against the real Redis when REDIS_URL is set (CI's second pass), else again
 fakeredis, so the buffer's logic is exercised in every run.
 """
 
+import contextlib
+import re
+import socket
 import threading
 import uuid
 
 import fakeredis
 import pytest
+import redis as redis_py
 from django.conf import settings
 from django.db import connection
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from articles import viewcounts
-from articles.models import Article, ViewCountBatch
+from articles.models import Article, ViewCountBatch, ViewCountDoubt
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +31,7 @@ def redis(monkeypatch):
 
     real = client()
     server = real if settings.REDIS_URL else fakeredis.FakeRedis()
-    server.delete(viewcounts.PENDING, *server.keys(f"{viewcounts.BATCH_PREFIX}*"))
+    server.delete(viewcounts.pending_key(), *server.keys(f"{viewcounts.batch_prefix()}*"))
     monkeypatch.setattr(viewcounts, "client", lambda: server)
     return server
 
@@ -63,7 +69,7 @@ def test_a_view_is_one_redis_increment_and_no_database_write(
 ):
     with django_assert_num_queries(0):
         viewcounts.record(articles[0].pk)
-    assert int(redis.hget(viewcounts.PENDING, str(articles[0].pk))) == 1
+    assert int(redis.hget(viewcounts.pending_key(), str(articles[0].pk))) == 1
 
 
 def test_concurrent_views_are_all_counted_after_a_flush(redis, articles):
@@ -97,8 +103,8 @@ def test_overlapping_flushes_neither_lose_nor_double_count(redis, articles):
 def test_a_batch_left_by_a_crashed_flush_is_applied_once(redis, articles):
     for _ in range(5):
         viewcounts.record(articles[0].pk)
-    left_behind = f"{viewcounts.BATCH_PREFIX}{uuid.uuid4().hex}"
-    redis.rename(viewcounts.PENDING, left_behind)  # crashed right after taking the batch
+    left_behind = f"{viewcounts.batch_prefix()}{uuid.uuid4().hex}"
+    redis.rename(viewcounts.pending_key(), left_behind)  # crashed right after taking the batch
     assert viewcounts.flush() == 5
     assert viewcounts.flush() == 0
     assert counts(articles)[0] == 5
@@ -107,8 +113,8 @@ def test_a_batch_left_by_a_crashed_flush_is_applied_once(redis, articles):
 def test_a_batch_applied_but_not_deleted_is_not_added_again(redis, articles):
     for _ in range(4):
         viewcounts.record(articles[1].pk)
-    batch = f"{viewcounts.BATCH_PREFIX}{uuid.uuid4().hex}"
-    redis.rename(viewcounts.PENDING, batch)
+    batch = f"{viewcounts.batch_prefix()}{uuid.uuid4().hex}"
+    redis.rename(viewcounts.pending_key(), batch)
     viewcounts._apply(batch)
     redis.hset(batch, str(articles[1].pk), 4)  # as if the delete after the commit was lost
     assert viewcounts.flush() == 0
@@ -120,7 +126,7 @@ def test_views_of_a_deleted_article_are_dropped_quietly(redis, articles):
     viewcounts.record(articles[2].pk)
     Article.objects.filter(pk=articles[2].pk).delete()
     assert viewcounts.flush() == 1
-    assert not redis.exists(viewcounts.PENDING)
+    assert not redis.exists(viewcounts.pending_key())
 
 
 def test_flush_command_reports_what_it_did(redis, articles):
@@ -132,3 +138,93 @@ def test_flush_command_reports_what_it_did(redis, articles):
     out = StringIO()
     call_command("flush_view_counts", stdout=out)
     assert "写入浏览量 1 次" in out.getvalue()
+
+
+def test_views_of_one_site_stay_apart_from_another_sharing_redis(redis, articles, settings):
+    viewcounts.record(articles[0].pk)
+    other = {**settings.CACHES["default"], "KEY_PREFIX": "another-site"}
+    settings.CACHES = {"default": other}
+    assert viewcounts.flush() == 0
+    assert redis.hlen(viewcounts.pending_key()) == 0
+
+
+def test_a_view_counts_in_the_database_when_redis_refuses_the_connection(articles, monkeypatch):
+    refused = redis_py.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+    monkeypatch.setattr(viewcounts, "client", lambda: refused)
+    monkeypatch.setattr(viewcounts, "counter", viewcounts.Counter())
+    viewcounts.record(articles[0].pk)
+    viewcounts.record(articles[0].pk)  # paused: straight to the database
+    assert counts(articles)[0] == 2
+    assert not ViewCountDoubt.objects.exists()
+
+
+def test_a_command_sent_without_an_answer_is_in_doubt_not_failed():
+    with server_that_hangs_up() as port:
+        hangs_up = redis_py.Redis(port=port, protocol=2, retry=Retry(NoBackoff(), 0))
+        with pytest.raises(viewcounts.InDoubt):
+            viewcounts._send(hangs_up, ("HINCRBY", "k", "1", 1))
+    with pytest.raises(redis_py.ConnectionError) as refused:
+        viewcounts._send(
+            redis_py.Redis(port=free_port(), retry=Retry(NoBackoff(), 0)), ("GET", "k")
+        )
+    assert not isinstance(refused.value, viewcounts.InDoubt)
+
+
+@pytest.mark.parametrize("ran", [True, False], ids=["script ran", "script lost"])
+@pytest.mark.parametrize("settled_by", ["next view", "flush"])
+def test_a_view_in_doubt_is_counted_exactly_once(redis, articles, monkeypatch, ran, settled_by):
+    counter = viewcounts.Counter()
+    monkeypatch.setattr(viewcounts, "counter", counter)
+    real_send = viewcounts._send
+
+    def answer_lost(connection, *commands):
+        if ran:
+            real_send(connection, *commands)
+        raise viewcounts.InDoubt("Connection closed by server.")
+
+    monkeypatch.setattr(viewcounts, "_send", answer_lost)
+    viewcounts.record(articles[0].pk)
+    assert ViewCountDoubt.objects.count() == 1
+    monkeypatch.setattr(viewcounts, "_send", real_send)
+    counter.down_until = 0  # Redis is back
+    if settled_by == "next view":
+        viewcounts.record(articles[1].pk)
+    viewcounts.flush()
+    viewcounts.flush()
+    assert counts(articles)[:2] == [1, 1 if settled_by == "next view" else 0]
+    assert not ViewCountDoubt.objects.exists()
+
+
+def test_a_doubt_settled_twice_counts_once(articles):
+    doubt = ViewCountDoubt.objects.create(marker="m", number=3, article_id=articles[0].pk)
+    viewcounts.settle(doubt, None)
+    viewcounts.settle(doubt, None)  # a flush and the process, one after the other
+    assert counts(articles)[0] == 1
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server_that_hangs_up():
+    """A server that answers the client's greeting, then reads a HINCRBY and closes the
+    connection without answering."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        connection, _ = listener.accept()
+        with connection:
+            while b"HINCRBY" not in (received := connection.recv(4096)) and received:
+                commands = len(re.findall(rb"(?:^|\r\n)\*\d+\r\n", received))
+                connection.sendall(b"+OK\r\n" * commands)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        thread.join(timeout=5)
+        listener.close()
