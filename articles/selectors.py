@@ -30,9 +30,11 @@ class SiteTree:
         return self.by_slug.get(slug)
 
     def attach(self, articles):
-        """Give listed articles their section from the tree instead of a join."""
+        """Give articles their section from the tree instead of a join (a section newer than
+        the tree is left to load itself)."""
         for article in articles:
-            article.category = self.by_id[article.category_id]
+            if (category := self.by_id.get(article.category_id)) is not None:
+                article.category = category
         return articles
 
 

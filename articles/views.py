@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.generic import DetailView, ListView
 
+from portal import pagecache
 from portal.mixins import FilteredListMixin
 from portal.zh import to_simplified
 
@@ -41,11 +42,15 @@ class CategoryView(FilteredListMixin, ListView):
         return published_in_section(self.category).order_by("-pinned", "-published_at", "-pk")
 
     def get_filterset_kwargs(self):
-        base = published_in_section(self.category).order_by()
         return {
             "subsections": self.section.subsections if self.category is self.section else [],
-            "years": [day.year for day in base.dates("published_at", "year", "DESC")],
+            # Finding the years reads every article of the section: once per content version.
+            "years": pagecache.fragment(f"years:{self.category.pk}", self.publication_years),
         }
+
+    def publication_years(self):
+        published = published_in_section(self.category).order_by()
+        return [day.year for day in published.dates("published_at", "year", "DESC")]
 
     def paginate_queryset(self, queryset, page_size):
         """Page through ids only (an index-only walk, cheap even on page 1000), then load
@@ -67,13 +72,15 @@ class ArticleView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        queryset = Article.objects.select_related("category", "category__parent").prefetch_related(
+        # The search columns are large and the page shows neither; the section comes from
+        # the cached tree.
+        queryset = Article.objects.defer("search_text", "search_tokens").prefetch_related(
             "attachments"
         )
         return queryset if can_preview(self.request.user) else queryset.published()
 
     def get_object(self, queryset=None):
-        article = super().get_object(queryset)
+        article = site_tree_for(self.request).attach([super().get_object(queryset)])[0]
         if article.is_public:
             services.record_view(article)
         return article

@@ -24,7 +24,7 @@ from alliances.models import (
     Membership,
 )
 from articles.demo import load_categories
-from articles.models import Article, Category
+from articles.models import Article
 from articles.search import search_tokens
 
 COMMON = ["党建", "工作", "组织", "党员", "学习", "服务", "群众", "发展", "建设", "推进"]
