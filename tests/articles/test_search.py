@@ -72,7 +72,11 @@ def ranked(query):
     return list(search_articles(Article.objects.published(), query).values_list("pk", flat=True))
 
 
-def test_pages_list_title_hits_first_then_the_rest_across_page_boundaries(subsection):
+@pytest.mark.parametrize("dense", [False, True], ids=["from the bitmap", "walked newest first"])
+def test_pages_list_title_hits_first_then_the_rest_across_page_boundaries(
+    subsection, monkeypatch, dense
+):
+    monkeypatch.setattr(TitleFirst, "DENSE", 2 if dense else 5000)
     now = timezone.now()
     for number in range(4):
         ArticleFactory(
