@@ -1,19 +1,20 @@
 """浏览量 without a database write on the request path, exact whatever fails.
 
-With Redis (production), each view is one transaction on Redis: add 1 to the article in a
-shared hash, and note the view's number under this process's marker key. ``flush()`` — run
-by `manage.py flush_view_counts` from a timer — renames that hash to a batch key (atomic:
-later views start a new hash, and two flushes can never take the same one), adds the batch
-to the articles in one transaction that also records the batch's key, then deletes the key.
-A flush that dies half-way leaves the batch key behind; the next flush finds it, sees from
-the recorded key whether it was applied, and applies it or just deletes it.
+With Redis (production), each view is one small script on Redis (one command, atomic): add
+1 to the article in a shared hash, and note the view's number under this process's marker.
+``flush()`` — run by `manage.py flush_view_counts` from a timer — renames that hash to a
+batch key (atomic: later views start a new hash, and two flushes can never take the same
+one), adds the batch to the articles in one transaction that also records the batch's key,
+then deletes the key. A flush that dies half-way leaves the batch key behind; the next flush
+finds it, sees from the recorded key whether it was applied, and applies it or just deletes
+it.
 
 When Redis cannot be reached, a view is counted in the database instead (an UPDATE … + 1),
 and Redis is left alone for a few seconds. That is exact only if the view surely did not
 run, so the two failures are told apart:
 
 - no connection could be made: nothing was sent, the database counts the view;
-- the connection broke after the transaction was sent (Redis stopped in between): it may or may
+- the connection broke after the script was sent (Redis stopped in between): it may or may
   not have run. The view is written down as in doubt (``ViewCountDoubt``) and this process
   sends nothing more until the doubt is settled — by the process itself at its next view,
   or by the next flush if the process is gone. Settling reads the process's marker: if it
@@ -47,6 +48,11 @@ from .models import Article, ViewCountBatch, ViewCountDoubt
 CHUNK = 500
 PAUSE_SECONDS = 5
 MARKER_SECONDS = 7 * 24 * 3600  # far longer than any doubt waits for a flush
+# KEYS: the pending hash, the process's marker; ARGV: article id, view number, marker expiry.
+COUNT_SCRIPT = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+"""
 log = logging.getLogger(__name__)
 
 
@@ -80,12 +86,11 @@ class InDoubt(RedisError):
     """Sent, but no answer: the command may or may not have run."""
 
 
-def _send(redis, *commands):
-    """Send ``commands`` together and return their answers; ``InDoubt`` when the connection
-    broke after they were sent. A failure to connect (nothing sent) raises the plain
-    ``RedisError``."""
-    pool = redis.connection_pool
-    connection = pool.get_connection()  # connects first: raises before anything is sent
+def _send(connection, *commands):
+    """Send ``commands`` together on ``connection`` and return their answers; ``InDoubt``
+    when the connection broke after they were sent. A failure to connect (nothing sent)
+    raises the plain ``RedisError``."""
+    connection.connect()  # a no-op when connected; raises before anything is sent
     try:
         connection.send_packed_command(connection.pack_commands(commands))
         return [connection.read_response() for _ in commands]
@@ -94,8 +99,6 @@ def _send(redis, *commands):
     except RedisError as error:
         connection.disconnect()
         raise InDoubt(str(error)) from error
-    finally:
-        pool.release(connection)
 
 
 class Counter:
@@ -106,33 +109,34 @@ class Counter:
         self.pid = None
         self.down_until = 0.0
 
-    def _this_process(self):
+    def _this_process(self, redis):
         if self.pid != os.getpid():  # a new process (fork): a marker of its own
             self.pid = os.getpid()
             self.marker = _key(f"marker:{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex}")
             self.number = 0
             self.doubt = None
+            self.redis = None
+        if self.redis is not redis:
+            # A connection of its own, outside the pool: no checkout and health poll per view.
+            self.redis = redis
+            self.connection = redis.connection_pool.make_connection()
 
     def record(self, article_id):
         redis = client()
         if redis is None:
             return _count_in_database(article_id)
         with self.lock:
-            self._this_process()
+            self._this_process(redis)
             if time.monotonic() < self.down_until:
                 return _count_in_database(article_id)
             try:
                 if self.doubt is not None:
-                    settle(self.doubt, _send(redis, ("GET", self.marker))[0])
+                    settle(self.doubt, _send(self.connection, ("GET", self.marker))[0])
                     self.doubt = None
                 self.number += 1
-                _send(  # one transaction: the view and its number, or neither
-                    redis,
-                    ("MULTI",),
-                    ("HINCRBY", pending_key(), article_id, 1),
-                    ("SET", self.marker, self.number, "EX", MARKER_SECONDS),
-                    ("EXEC",),
-                )
+                keys = (pending_key(), self.marker)
+                arguments = (article_id, self.number, MARKER_SECONDS)
+                _send(self.connection, ("EVAL", COUNT_SCRIPT, len(keys), *keys, *arguments))
             except InDoubt as error:
                 self._pause(error)
                 if self.doubt is None:  # the view was sent (not a settling GET)

@@ -162,11 +162,10 @@ def test_a_command_sent_without_an_answer_is_in_doubt_not_failed():
     with server_that_hangs_up() as port:
         hangs_up = redis_py.Redis(port=port, protocol=2, retry=Retry(NoBackoff(), 0))
         with pytest.raises(viewcounts.InDoubt):
-            viewcounts._send(hangs_up, ("HINCRBY", "k", "1", 1))
+            viewcounts._send(hangs_up.connection_pool.make_connection(), ("HINCRBY", "k", 1))
+    nobody = redis_py.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
     with pytest.raises(redis_py.ConnectionError) as refused:
-        viewcounts._send(
-            redis_py.Redis(port=free_port(), retry=Retry(NoBackoff(), 0)), ("GET", "k")
-        )
+        viewcounts._send(nobody.connection_pool.make_connection(), ("GET", "k"))
     assert not isinstance(refused.value, viewcounts.InDoubt)
 
 
