@@ -77,44 +77,60 @@ def published_in_section(category):
     return Article.objects.published().in_section(category).for_listing()
 
 
-def latest_by_section(sections, per_section):
-    """The newest ``per_section`` articles of each section, in two short queries.
+NEWEST = (F("published_at").desc(), F("pk").desc())
 
-    On PostgreSQL, one row per section with the ids of its newest articles (a correlated
-    ``ARRAY(… LIMIT n)``: one short walk of article_section_date per section, however many
-    articles there are), then those articles by id. Elsewhere a window function over the
-    sections' articles (SQLite has no arrays)."""
-    ids = [section.pk for section in sections]
-    newest = [F("published_at").desc(), F("pk").desc()]
+
+def front_page(sections, per_section, lists):
+    """What the home page lists: the newest ``per_section`` articles of each of ``sections``,
+    and each of ``lists`` (name → (published articles, how many)), newest first.
+
+    Returns ``[(section, articles)]`` for the sections that have any, and ``{name: articles}``.
+
+    On PostgreSQL in two queries however many lists and articles there are: one row per
+    section carrying the ids of its newest articles (a correlated ``ARRAY(… LIMIT n)``, one
+    short walk of article_section_date each) and the ids of every list (uncorrelated, so
+    computed once), then all those articles by id. Elsewhere (SQLite has no arrays) a query
+    per list and a window function over the sections' articles."""
     published = Article.objects.published()
-    if not ids:
-        return []
-    if connection.vendor == "postgresql":
-        newest_ids = dict(
+    ids = [section.pk for section in sections]
+    if connection.vendor == "postgresql" and ids:
+        newest = published.filter(section=OuterRef("pk")).order_by(*NEWEST).values("pk")
+        arrays = {
+            name: ArraySubquery(queryset.order_by(*NEWEST).values("pk")[:size])
+            for name, (queryset, size) in lists.items()
+        }
+        rows = (
             Category.objects.filter(pk__in=ids)
             .order_by()
-            .values_list("pk")
-            .annotate(
-                ids=ArraySubquery(
-                    published.filter(section=OuterRef("pk"))
-                    .order_by(*newest)
-                    .values("pk")[:per_section]
-                )
-            )
+            .values("pk")
+            .annotate(block=ArraySubquery(newest[:per_section]), **arrays)
         )
-        rows = published.for_listing().in_bulk([pk for pks in newest_ids.values() for pk in pks])
-        grouped = {pk: [rows[i] for i in newest_ids.get(pk, ()) if i in rows] for pk in ids}
+        by_section = {row["pk"]: row for row in rows}
+        first = next(iter(by_section.values()), {})
+        wanted = [pk for row in by_section.values() for pk in row["block"]]
+        wanted += [pk for name in lists for pk in first.get(name, [])]
+        loaded = published.for_listing().in_bulk(wanted)
+
+        def articles(pks):
+            return [loaded[pk] for pk in pks if pk in loaded]
+
+        blocks = {pk: articles(by_section.get(pk, {}).get("block", [])) for pk in ids}
+        named = {name: articles(first.get(name, [])) for name in lists}
     else:
-        grouped = {pk: [] for pk in ids}
+        named = {
+            name: list(queryset.for_listing().order_by(*NEWEST)[:size])
+            for name, (queryset, size) in lists.items()
+        }
+        blocks = {pk: [] for pk in ids}
         for article in (
             published.for_listing()
             .filter(section_id__in=ids)
-            .annotate(rank=Window(RowNumber(), partition_by=F("section_id"), order_by=newest))
+            .annotate(rank=Window(RowNumber(), partition_by=F("section_id"), order_by=NEWEST))
             .filter(rank__lte=per_section)
-            .order_by("section_id", *newest)
+            .order_by("section_id", *NEWEST)
         ):
-            grouped[article.section_id].append(article)
-    return [(section, grouped[section.pk]) for section in sections if grouped[section.pk]]
+            blocks[article.section_id].append(article)
+    return [(section, blocks[section.pk]) for section in sections if blocks[section.pk]], named
 
 
 def category_freshness(queryset):

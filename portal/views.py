@@ -14,9 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from articles.models import Article
-from articles.selectors import latest_by_section, site_tree_for
+from articles.selectors import front_page, site_tree_for
 
-from . import preferences
+from . import pagecache, preferences
 from .models import FriendlyLink
 from .uploads import RandomName, clean_image
 
@@ -25,18 +25,25 @@ HOME_SECTION_SIZE = 6
 
 def home(request):
     tree = site_tree_for(request)
-    published = Article.objects.published().for_listing()
+    published = Article.objects.published()
+    blocks, lists = front_page(
+        [section for section in tree.nav if not section.is_topic],
+        HOME_SECTION_SIZE,
+        {
+            "headlines": (published.filter(headline=True).exclude(cover=""), 5),
+            "pinned": (published.filter(pinned=True), 8),
+            "notices": (published.filter(kind__in=[Article.Kind.NOTICE, Article.Kind.POLICY]), 8),
+            "videos": (published.filter(kind=Article.Kind.VIDEO), 4),
+        },
+    )
     topic_sections = [section for section in tree.nav if section.is_topic]
     context = {
-        "headlines": list(published.filter(headline=True).exclude(cover="")[:5]),
-        "pinned": list(published.filter(pinned=True)[:8]),
-        "section_blocks": latest_by_section(
-            [section for section in tree.nav if not section.is_topic], HOME_SECTION_SIZE
-        ),
-        "notices": list(published.filter(kind__in=[Article.Kind.NOTICE, Article.Kind.POLICY])[:8]),
-        "videos": list(published.filter(kind=Article.Kind.VIDEO)[:4]),
+        **lists,
+        "section_blocks": blocks,
         "topics": [topic for section in topic_sections for topic in section.nav_subsections],
-        "links": list(FriendlyLink.objects.filter(is_active=True)),
+        "links": pagecache.fragment(
+            "friendly-links", lambda: list(FriendlyLink.objects.filter(is_active=True))
+        ),
     }
     return render(request, "portal/home.html", context)
 

@@ -30,7 +30,7 @@ def browser(db, settings):
 
 
 def test_a_lost_database_is_a_chinese_503_with_retry_after(browser):
-    with mock.patch("portal.views.latest_by_section", side_effect=LOST):
+    with mock.patch("portal.views.front_page", side_effect=LOST):
         response = browser.get(reverse("portal:home"))
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -41,7 +41,7 @@ def test_a_lost_database_is_a_chinese_503_with_retry_after(browser):
 
 
 def test_any_other_error_stays_a_500(browser):
-    with mock.patch("portal.views.latest_by_section", side_effect=ValueError("bug")):
+    with mock.patch("portal.views.front_page", side_effect=ValueError("bug")):
         response = browser.get(reverse("portal:home"))
     assert response.status_code == 500
     assert "Retry-After" not in response
@@ -49,7 +49,7 @@ def test_any_other_error_stays_a_500(browser):
 
 
 def test_the_site_answers_again_once_the_database_is_back(browser):
-    with mock.patch("portal.views.latest_by_section", side_effect=LOST):
+    with mock.patch("portal.views.front_page", side_effect=LOST):
         assert browser.get(reverse("portal:home")).status_code == 503
     assert browser.get(reverse("portal:home")).status_code == 200
 
