@@ -1,12 +1,13 @@
 """Hostile uploads through every path that stores a file.
 
 The paths: the editor's image upload (/editor/upload-image/), an article's cover, video
-poster, video and attachments in the admin, and the photos of a meeting or activity in the
-secretaries' workspace. The files: a decompression bomb (a PNG that only declares huge
-dimensions), polyglots (a JPEG with HTML or a ZIP appended), SVG, HTML renamed .jpg, a
-truncated image, an empty file, an oversize file and too many files in one request. Each
-is refused with a Chinese message and a 4xx (or a form shown again with the error), and
-nothing is stored; what is accepted is stored re-encoded, without GPS, under a random name.
+poster, video and attachments in the admin, a building's photo in the admin, and the photos
+of a meeting or an activity in the secretaries' workspace. The files: a decompression bomb
+(a PNG that only declares huge dimensions), polyglots (a JPEG with HTML or a ZIP appended),
+SVG, HTML renamed .jpg, a truncated image, an empty file, an oversize file and too many
+files in one request. Each is refused with a Chinese message and a 4xx (or a form shown
+again with the error), and nothing is stored; what is accepted is stored re-encoded,
+without GPS, under a random name.
 
 tests/portal/test_uploads.py covers the checking functions themselves; this file covers
 the way in through each page.
@@ -28,9 +29,15 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from alliances.models import JointMeeting, Photo
+from alliances.models import Activity, Building, JointMeeting, Photo
 from articles.models import Article, Attachment
-from tests.factories import AllianceFactory, BranchFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    AllianceFactory,
+    BranchFactory,
+    MembershipFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 NGINX_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "dangjian.conf"
@@ -273,6 +280,74 @@ def test_admin_refuses_oversize_attachments_and_videos(staff, subsection, settin
     assert not Article.objects.exists()
 
 
+# ------------------------------------------------------- the admin's building photo
+
+
+@pytest.fixture
+def committee(db):
+    """Committee staff (机关工委): who keeps the buildings in the admin."""
+    client = Client()
+    client.force_login(StaffFactory(username="committee-uploads", groups=["机关工委"]))
+    return client
+
+
+def post_building(client, photo, **extra):
+    return client.post(
+        reverse("admin:alliances_building_add"),
+        {
+            "name": f"党建大厦{uuid.uuid4().hex[:6]}",
+            "photo_alt": "大厦外景",
+            "facilities-TOTAL_FORMS": "0",
+            "facilities-INITIAL_FORMS": "0",
+            "facilities-MIN_NUM_FORMS": "0",
+            "facilities-MAX_NUM_FORMS": "1000",
+            "photo": photo,
+            **extra,
+        },
+    )
+
+
+def building_photo_errors(response):
+    assert response.status_code == 200  # the form again, with the error beside the field
+    return response.context["adminform"].form.errors.get("photo", [])
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_admin_refuses_hostile_building_photos(committee, case):
+    before = media_files()
+    errors = building_photo_errors(post_building(committee, upload(*REFUSED[case])))
+    assert errors and all(CHINESE.search(message) for message in errors), errors
+    assert not Building.objects.exists()
+    assert media_files() == before
+
+
+def test_admin_stores_building_photos_re_encoded_without_gps_under_random_names(committee):
+    for trailer in (HTML, zip_bytes()):
+        response = post_building(committee, upload(f"{ORIGINAL_NAME}.jpg", gps_jpeg() + trailer))
+        assert response.status_code == 302, building_photo_errors(response)
+    buildings = list(Building.objects.all())
+    assert len(buildings) == 2
+    for building in buildings:
+        path = Path(building.photo.path)
+        assert b"<script>" not in path.read_bytes() and b"PK\x03\x04" not in path.read_bytes()
+        assert_no_gps_and_random_name(path)
+
+
+def test_admin_refuses_oversize_and_too_many_building_photos(committee, settings):
+    settings.PORTAL_MAX_IMAGE_BYTES = 2_000
+    response = post_building(committee, upload("big.jpg", jpeg((300, 300)) + b"\0" * 3_000))
+    assert "不能超过" in " ".join(building_photo_errors(response))
+
+    settings.PORTAL_MAX_IMAGE_BYTES = 10_000_000
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    extra = {f"photo{n}": upload(f"{n}.jpg", jpeg()) for n in range(2)}
+    response = post_building(committee, upload("a.jpg", jpeg()), **extra)
+    assert response.status_code == 400
+    assert CHINESE.search(response.content.decode())
+    assert not Building.objects.exists()
+    assert media_files() == set()
+
+
 # ------------------------------------------------------- the workspace's record photos
 
 
@@ -287,62 +362,80 @@ def desk(db):
     return client, alliance, lead
 
 
-def post_meeting(desk, photos):
+RECORDS = {"meeting": JointMeeting, "activity": Activity}
+RECORD_FIELDS = {
+    "meeting": {"held_on": "2025-04-10", "topics": "研究季度工作"},
+    "activity": {"held_on": "2025-05-10", "title": "主题党日", "line": "study", "status": "held"},
+}
+
+
+def post_record(desk, kind, photos):
     client, alliance, lead = desk
     return client.post(
-        reverse("workspace:meeting_new", args=[alliance.slug]),
+        reverse(f"workspace:{kind}_new", args=[alliance.slug]),
         {
-            "held_on": "2025-04-10",
+            **RECORD_FIELDS[kind],
             "venue": "党员活动室",
             "host": lead.pk,
-            "topics": "研究季度工作",
             "form_token": str(uuid.uuid4()),
             "photos": photos,
         },
     )
 
 
+def nothing_recorded(kind):
+    return not RECORDS[kind].objects.exists() and not Photo.objects.exists()
+
+
+@pytest.mark.parametrize("kind", RECORDS)
 @pytest.mark.parametrize("case", REFUSED)
-def test_workspace_refuses_hostile_photos(desk, case):
+def test_workspace_refuses_hostile_photos(desk, case, kind):
     name, data = REFUSED[case]
     before = media_files()
-    response = post_meeting(desk, [upload("good.jpg", jpeg()), upload(name, data)])
+    response = post_record(desk, kind, [upload("good.jpg", jpeg()), upload(name, data)])
     assert response.status_code == 400
     errors = response.context["form"].errors["photos"]
     assert errors and all(CHINESE.search(message) for message in errors), errors
-    assert not JointMeeting.objects.exists() and not Photo.objects.exists()
+    assert nothing_recorded(kind)
     assert media_files() == before
 
 
-def test_workspace_refuses_oversize_and_too_many_photos(desk, settings):
+@pytest.mark.parametrize("kind", RECORDS)
+def test_workspace_refuses_oversize_and_too_many_photos(desk, settings, kind):
     settings.PORTAL_MAX_IMAGE_BYTES = 2_000
-    response = post_meeting(desk, [upload("big.jpg", jpeg((300, 300)) + b"\0" * 3_000)])
+    response = post_record(desk, kind, [upload("big.jpg", jpeg((300, 300)) + b"\0" * 3_000)])
     assert response.status_code == 400
     assert "不能超过" in " ".join(response.context["form"].errors["photos"])
 
     settings.PORTAL_MAX_IMAGE_BYTES = 10_000_000
-    response = post_meeting(desk, [upload(f"{n}.jpg", jpeg()) for n in range(13)])
+    response = post_record(desk, kind, [upload(f"{n}.jpg", jpeg()) for n in range(13)])
     assert response.status_code == 400
     assert "最多" in " ".join(response.context["form"].errors["photos"])
 
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 5
-    response = post_meeting(desk, [upload(f"{n}.jpg", jpeg()) for n in range(6)])
+    response = post_record(desk, kind, [upload(f"{n}.jpg", jpeg()) for n in range(6)])
     assert response.status_code == 400
     assert CHINESE.search(response.content.decode())
-    assert not JointMeeting.objects.exists() and not Photo.objects.exists()
+    assert nothing_recorded(kind)
+    assert media_files() == set()
 
 
-def test_workspace_photos_are_stored_without_gps_under_random_names(desk):
-    response = post_meeting(
+@pytest.mark.parametrize("kind", RECORDS)
+def test_workspace_photos_are_stored_without_gps_under_random_names(desk, kind):
+    response = post_record(
         desk,
-        [upload(f"{ORIGINAL_NAME}.jpg", gps_jpeg() + HTML), upload("b.jpg", gps_jpeg())],
+        kind,
+        [
+            upload(f"{ORIGINAL_NAME}.jpg", gps_jpeg() + HTML),
+            upload("b.jpg", gps_jpeg() + zip_bytes()),
+        ],
     )
     assert response.status_code == 302
-    photos = list(Photo.objects.all())
+    photos = list(RECORDS[kind].objects.get().photos.all())
     assert len(photos) == 2
     for photo in photos:
         path = Path(photo.image.path)
-        assert b"<script>" not in path.read_bytes()
+        assert b"<script>" not in path.read_bytes() and b"PK\x03\x04" not in path.read_bytes()
         assert_no_gps_and_random_name(path)
 
 
