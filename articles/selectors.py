@@ -62,7 +62,7 @@ def site_tree():
 def site_tree_for(request):
     """The tree, from the shared cache, once per request however many templates ask for it."""
     if not hasattr(request, "_site_tree"):
-        request._site_tree = pagecache.fragment("site-tree", site_tree)
+        request._site_tree = pagecache.fragment("site-tree", site_tree, request=request)
     return request._site_tree
 
 

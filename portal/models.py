@@ -2,7 +2,6 @@ import re
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -18,8 +17,6 @@ class SiteSettings(models.Model):
     Inspections check the footer (主办单位, 联系方式, ICP备案号, 公安机关备案号, 网站标识码),
     so staff keep it in the admin rather than in a template.
     """
-
-    CACHE_KEY = "portal:site-settings"
 
     site_name = models.CharField("网站名称", max_length=60, default="党建网")
     site_domain = models.CharField(
@@ -78,15 +75,17 @@ class SiteSettings(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
 
     @classmethod
-    def load(cls):
-        record = cache.get(cls.CACHE_KEY)
-        if record is None:
-            record, _ = cls.objects.get_or_create(pk=1)
-            cache.set(cls.CACHE_KEY, record, 300)
-        return record
+    def load(cls, request=None):
+        """The settings, from the shared cache under the content version (a save bumps it)."""
+        from .pagecache import fragment
+
+        return fragment("site-settings", cls._from_database, request=request)
+
+    @classmethod
+    def _from_database(cls):
+        return cls.objects.get_or_create(pk=1)[0]
 
     @property
     def police_filing_url(self):

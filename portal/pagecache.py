@@ -11,7 +11,9 @@ the time of the next scheduled publication is kept beside the version, and the f
 request after it bumps the version.
 
 A cached page costs one cache round trip: the version, the next scheduled change and the
-page are fetched together.
+page are fetched together. A page rendered anew makes one more for what nearly every page
+needs (the section tree, site settings, navigation and footer), not fetched with the page
+because a cached page needs none of it.
 
 Only GET requests without a session cookie are served from or stored in the cache, and
 only 200 responses that set no cookie (a page with a CSRF token always sets one). So a
@@ -55,11 +57,21 @@ def versioned(*keys):
     return version, values
 
 
-def request_version(request):
-    """The content version, fetched at most once per request."""
-    if not hasattr(request, "_content_version"):
-        request._content_version = versioned()[0]
-    return request._content_version
+# What nearly every page shows, fetched with the content version (and, in the middleware,
+# with the page itself): one cache round trip for all of it.
+PREFETCHED = ("site-tree", "site-settings", "site-nav", "site-footer")
+
+
+def _fragment_key(name):
+    return f"fragment:{name}"
+
+
+def _prefetch(request):
+    """The content version and the common fragments, fetched once per request."""
+    if not hasattr(request, "_fragments"):
+        version, values = versioned(*map(_fragment_key, PREFETCHED))
+        request._content_version, request._fragments = version, values
+    return request._content_version, request._fragments
 
 
 def content_changed():
@@ -87,10 +99,14 @@ def _next_scheduled_change():
     return upcoming.timestamp() if upcoming else None
 
 
-def fragment(name, build, timeout=600):
-    """A piece of pages (navigation, footer data) cached under the content version."""
-    key = f"fragment:{name}"
-    version, values = versioned(key)
+def fragment(name, build, timeout=600, request=None):
+    """A piece of pages (section tree, navigation, footer …) cached under the content
+    version. With ``request``, the common ones come from the request's single look-up."""
+    key = _fragment_key(name)
+    if request is not None and name in PREFETCHED:
+        version, values = _prefetch(request)
+    else:
+        version, values = versioned(key)
     if version is None:
         return build()
     stored = values.get(key)
@@ -147,7 +163,6 @@ class AnonymousPageCacheMiddleware:
         stored = values.get(key)
         if stored is not None and stored[0] == version:
             return self._replay(stored[1])
-        request._content_version = version  # the fragments of this page need no second look
         response = self.get_response(request)
         if _cacheable_response(request, response):
             entry = (
