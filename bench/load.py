@@ -145,7 +145,7 @@ def prepare():
     psql(f'create database "{DATABASE}"')
     manage(NAME, "migrate", "--noinput", quiet=True)
     manage(NAME, "load_demo", quiet=True)
-    manage(NAME, "collectstatic", "--noinput", quiet=True)
+    manage(NAME, "collectstatic", "--noinput", "--clear", quiet=True)
     subprocess.run(["redis-cli", "-u", env(NAME, True)["REDIS_URL"], "flushdb"], check=True)
     return shell(INFO % {"user": SECRETARY, "password": PASSWORD})
 

@@ -107,7 +107,7 @@ def urls(size):
         "a = Article.objects.published().order_by('-published_at').first();"
         "s = Category.objects.get(slug='jcdj');"
         "n = Article.objects.published().in_section(s).count();"
-        "print(json.dumps({'article': a.pk, 'pages': n // 20 + 1,"
+        "print(json.dumps({'article': a.pk, 'pages': (n + 19) // 20,"
         " 'alliance': Alliance.objects.order_by('pk').first().slug}))"
     )
     out = subprocess.run(
@@ -331,7 +331,7 @@ def growth(by_size):
 def main():
     if not shutil.which("wrk"):
         sys.exit("需要 wrk：apt-get install wrk")
-    manage(SIZES[0], "collectstatic", "--noinput", quiet=True)
+    manage(SIZES[0], "collectstatic", "--noinput", "--clear", quiet=True)
     by_size = {}
     for size in SIZES:
         prepare(size)

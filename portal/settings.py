@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "portal.apps.StaticFilesConfig",  # django.contrib.staticfiles, fewer files
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "django_filters",
