@@ -86,14 +86,22 @@ class InDoubt(RedisError):
     """Sent, but no answer: the command may or may not have run."""
 
 
-def _send(connection, *commands):
-    """Send ``commands`` together on ``connection`` and return their answers; ``InDoubt``
-    when the connection broke after they were sent. A failure to connect (nothing sent)
-    raises the plain ``RedisError``."""
+def _send(connection, *commands, wait=True):
+    """Send ``commands`` together on ``connection`` and return their answers (``wait``), or
+    leave the answers to ``_answers``. ``InDoubt`` when the connection broke after anything
+    was sent; a failure to connect (nothing sent) raises the plain ``RedisError``."""
     connection.connect()  # a no-op when connected; raises before anything is sent
     try:
         connection.send_packed_command(connection.pack_commands(commands))
-        return [connection.read_response() for _ in commands]
+    except RedisError as error:
+        connection.disconnect()
+        raise InDoubt(str(error)) from error
+    return _answers(connection, len(commands)) if wait else None
+
+
+def _answers(connection, count):
+    try:
+        return [connection.read_response() for _ in range(count)]
     except ResponseError:
         raise
     except RedisError as error:
@@ -115,11 +123,13 @@ class Counter:
             self.marker = _key(f"marker:{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex}")
             self.number = 0
             self.doubt = None
+            self.unanswered = None  # (number, article) of the last view, its answer not read
             self.redis = None
         if self.redis is not redis:
             # A connection of its own, outside the pool: no checkout and health poll per view.
             self.redis = redis
             self.connection = redis.connection_pool.make_connection()
+            self.unanswered = None  # (only tests swap servers) its answer went with the old one
 
     def record(self, article_id):
         redis = client()
@@ -130,13 +140,21 @@ class Counter:
             if time.monotonic() < self.down_until:
                 return _count_in_database(article_id)
             try:
+                self._collect()
                 if self.doubt is not None:
                     settle(self.doubt, _send(self.connection, ("GET", self.marker))[0])
                     self.doubt = None
                 self.number += 1
                 keys = (pending_key(), self.marker)
                 arguments = (article_id, self.number, MARKER_SECONDS)
-                _send(self.connection, ("EVAL", COUNT_SCRIPT, len(keys), *keys, *arguments))
+                # Not waiting for the answer: the reader's page need not wait for Redis. It is
+                # read before this connection is used again, or by a flush in this process.
+                _send(
+                    self.connection,
+                    ("EVAL", COUNT_SCRIPT, len(keys), *keys, *arguments),
+                    wait=False,
+                )
+                self.unanswered = (self.number, article_id)
             except InDoubt as error:
                 self._pause(error)
                 if self.doubt is None:  # the view was sent (not a settling GET)
@@ -149,6 +167,27 @@ class Counter:
                 self._pause(error)
                 return _count_in_database(article_id)
         return None
+
+    def collect(self):
+        """Read the last view's answer, if this process sent one (before reading Redis)."""
+        with self.lock:
+            try:
+                self._collect()
+            except RedisError as error:
+                self._pause(error)
+
+    def _collect(self):
+        if getattr(self, "unanswered", None) is None or self.pid != os.getpid():
+            return
+        number, article_id = self.unanswered
+        self.unanswered = None
+        try:
+            _answers(self.connection, 1)
+        except InDoubt as error:  # the view may or may not have been counted
+            self.doubt = ViewCountDoubt.objects.create(
+                marker=self.marker, number=number, article_id=article_id
+            )
+            raise RedisError(f"answer lost: {error}") from error
 
     def _pause(self, error):
         self.down_until = time.monotonic() + PAUSE_SECONDS
@@ -183,6 +222,7 @@ def flush():
     redis = client()
     if redis is None:
         return 0
+    counter.collect()  # this process's last view, before its batch is taken
     for doubt in ViewCountDoubt.objects.all():
         settle(doubt, redis.get(doubt.marker))
     added = sum(_apply(key.decode()) for key in redis.scan_iter(f"{batch_prefix()}*"))

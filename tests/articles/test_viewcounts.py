@@ -69,6 +69,7 @@ def test_a_view_is_one_redis_increment_and_no_database_write(
 ):
     with django_assert_num_queries(0):
         viewcounts.record(articles[0].pk)
+    viewcounts.counter.collect()  # the answer is read later, not while the page waits
     assert int(redis.hget(viewcounts.pending_key(), str(articles[0].pk))) == 1
 
 
@@ -172,13 +173,13 @@ def test_a_command_sent_without_an_answer_is_in_doubt_not_failed():
 @pytest.mark.parametrize("ran", [True, False], ids=["script ran", "script lost"])
 @pytest.mark.parametrize("settled_by", ["next view", "flush"])
 def test_a_view_in_doubt_is_counted_exactly_once(redis, articles, monkeypatch, ran, settled_by):
-    counter = viewcounts.Counter()
-    monkeypatch.setattr(viewcounts, "counter", counter)
+    counter = viewcounts.counter
     real_send = viewcounts._send
 
-    def answer_lost(connection, *commands):
+    def answer_lost(connection, *commands, wait=True):
         if ran:
             real_send(connection, *commands)
+        connection.disconnect()
         raise viewcounts.InDoubt("Connection closed by server.")
 
     monkeypatch.setattr(viewcounts, "_send", answer_lost)
@@ -192,6 +193,17 @@ def test_a_view_in_doubt_is_counted_exactly_once(redis, articles, monkeypatch, r
     viewcounts.flush()
     assert counts(articles)[:2] == [1, 1 if settled_by == "next view" else 0]
     assert not ViewCountDoubt.objects.exists()
+
+
+def test_a_view_whose_answer_never_comes_is_in_doubt(articles, monkeypatch):
+    with server_that_hangs_up() as port:
+        hangs_up = redis_py.Redis(port=port, protocol=2, retry=Retry(NoBackoff(), 0))
+        monkeypatch.setattr(viewcounts, "client", lambda: hangs_up)
+        viewcounts.record(articles[0].pk)  # sent; the answer is read at the next view
+        viewcounts.record(articles[1].pk)
+    doubt = ViewCountDoubt.objects.get()
+    assert (doubt.article_id, doubt.number) == (articles[0].pk, 1)
+    assert counts(articles)[:2] == [0, 1]  # the second view was counted here, not sent
 
 
 def test_a_doubt_settled_twice_counts_once(articles):
