@@ -27,10 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def redis(monkeypatch):
-    from portal.redis import client
-
-    real = client()
-    server = real if settings.REDIS_URL else fakeredis.FakeRedis()
+    server = viewcounts.client() if settings.REDIS_URL else fakeredis.FakeRedis()
     server.delete(viewcounts.pending_key(), *server.keys(f"{viewcounts.batch_prefix()}*"))
     monkeypatch.setattr(viewcounts, "client", lambda: server)
     return server
