@@ -184,18 +184,16 @@ class TitleFirst:
     @cached_property
     def total(self):
         """Matches up to ``limit`` + 1: enough to know whether there are more."""
-        if self.title_count > self.limit:
-            return self.title_count
-        return self.title_count + self.others_count
+        with _plan(walk=False):
+            if self.title_count > self.limit:
+                return self.title_count
+            return self.title_count + self.others_count
 
     @property
     def more(self):
         return self.total > self.limit
 
     def count(self):
-        if "total" not in self.__dict__:
-            with _plan(walk=False):
-                return min(self.total, self.limit)
         return min(self.total, self.limit)
 
     def __len__(self):

@@ -115,6 +115,7 @@ class Counter:
     def __init__(self):
         self.lock = threading.Lock()
         self.pid = None
+        self.unanswered = None  # (number, article) of the last view, its answer not read
         self.down_until = 0.0
 
     def _this_process(self, redis):
@@ -123,7 +124,7 @@ class Counter:
             self.marker = _key(f"marker:{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex}")
             self.number = 0
             self.doubt = None
-            self.unanswered = None  # (number, article) of the last view, its answer not read
+            self.unanswered = None
             self.redis = None
         if self.redis is not redis:
             # A connection of its own, outside the pool: no checkout and health poll per view.
@@ -177,7 +178,7 @@ class Counter:
                 self._pause(error)
 
     def _collect(self):
-        if getattr(self, "unanswered", None) is None or self.pid != os.getpid():
+        if self.unanswered is None or self.pid != os.getpid():
             return
         number, article_id = self.unanswered
         self.unanswered = None

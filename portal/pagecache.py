@@ -69,9 +69,8 @@ def _fragment_key(name):
 def _prefetch(request):
     """The content version and the common fragments, fetched once per request."""
     if not hasattr(request, "_fragments"):
-        version, values = versioned(*map(_fragment_key, PREFETCHED))
-        request._content_version, request._fragments = version, values
-    return request._content_version, request._fragments
+        request._fragments = versioned(*map(_fragment_key, PREFETCHED))
+    return request._fragments
 
 
 def content_changed():
