@@ -167,7 +167,7 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            queryset = queryset.defer("body", "search_text", "search_tokens")
+            queryset = queryset.defer("body", *Article.SEARCH_FIELDS)
         return queryset
 
     def get_form(self, request, obj=None, **kwargs):

@@ -28,7 +28,7 @@ class LatestArticlesFeed(Feed):
     @staticmethod
     def latest(articles):
         """The newest, with what an item shows (summary, author, section) and no body."""
-        listing = articles.select_related("category").defer("body", "search_text", "search_tokens")
+        listing = articles.select_related("category").defer("body", *Article.SEARCH_FIELDS)
         return listing[:FEED_SIZE]
 
     def item_title(self, item):

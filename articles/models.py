@@ -108,9 +108,9 @@ class Category(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet):
-    def published(self):
-        """What readers may see: published, and its publish time reached."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+    def published(self, now=None):
+        """What readers may see: published, and its publish time reached (by ``now``)."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
     def in_section(self, category):
         """Articles of a category and of its sub-sections (one indexed column either way)."""
@@ -234,10 +234,10 @@ class Article(models.Model):
         "cover_alt",
         "video_poster",
     )
+    # Large, and for search only: pages that show one article leave them out.
+    SEARCH_FIELDS = ("search_text", "search_tokens")
 
-    history = HistoricalRecords(
-        excluded_fields=["view_count", "search_text", "search_tokens", "section"]
-    )
+    history = HistoricalRecords(excluded_fields=["view_count", *SEARCH_FIELDS, "section"])
     objects = ArticleQuerySet.as_manager()
 
     class Meta:

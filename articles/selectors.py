@@ -1,8 +1,8 @@
 """Reads for the public pages. Every read of articles starts from ``published()``."""
 
+import functools
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Window
@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from portal import pagecache
+from portal.precompiled import Precompiled
 
 from .models import Article, Category
 
@@ -82,55 +83,58 @@ NEWEST = (F("published_at").desc(), F("pk").desc())
 
 def front_page(sections, per_section, lists):
     """What the home page lists: the newest ``per_section`` articles of each of ``sections``,
-    and each of ``lists`` (name → (published articles, how many)), newest first.
+    and each of ``lists`` (name → (condition on published articles, how many)), newest first.
 
     Returns ``[(section, articles)]`` for the sections that have any, and ``{name: articles}``.
 
-    On PostgreSQL in two queries however many lists and articles there are: one row per
-    section carrying the ids of its newest articles (a correlated ``ARRAY(… LIMIT n)``, one
-    short walk of article_section_date each) and the ids of every list (uncorrelated, so
-    computed once), then all those articles by id. Elsewhere (SQLite has no arrays) a query
-    per list and a window function over the sections' articles."""
-    published = Article.objects.published()
-    ids = [section.pk for section in sections]
-    if connection.vendor == "postgresql" and ids:
-        newest = published.filter(section=OuterRef("pk")).order_by(*NEWEST).values("pk")
-        arrays = {
-            name: ArraySubquery(queryset.order_by(*NEWEST).values("pk")[:size])
-            for name, (queryset, size) in lists.items()
-        }
-        rows = (
-            Category.objects.filter(pk__in=ids)
-            .order_by()
-            .values("pk")
-            .annotate(block=ArraySubquery(newest[:per_section]), **arrays)
-        )
-        by_section = {row["pk"]: row for row in rows}
-        first = next(iter(by_section.values()), {})
-        wanted = [pk for row in by_section.values() for pk in row["block"]]
-        wanted += [pk for name in lists for pk in first.get(name, [])]
-        loaded = published.for_listing().in_bulk(wanted)
-
-        def articles(pks):
-            return [loaded[pk] for pk in pks if pk in loaded]
-
-        blocks = {pk: articles(by_section.get(pk, {}).get("block", [])) for pk in ids}
-        named = {name: articles(first.get(name, [])) for name in lists}
+    On PostgreSQL one query however many lists and articles there are: a UNION ALL of one
+    short index walk per list and per section, compiled once per process (it changes only
+    with the sections). Elsewhere (SQLite cannot limit the parts of a UNION) a query per
+    list and a window function over the sections' articles."""
+    ids = tuple(section.pk for section in sections)
+    if connection.vendor == "postgresql":
+        named = {name: [] for name in lists}
+        blocks = {pk: [] for pk in ids}
+        into = named | {str(pk): blocks[pk] for pk in ids}  # each row names its list
+        for article in _front_page_query(ids, per_section, tuple(lists.items()))(
+            now=timezone.now()
+        ):
+            into[article.front_list].append(article)
+        for articles in into.values():  # a UNION's order is its own
+            articles.sort(key=lambda article: (article.published_at, article.pk), reverse=True)
     else:
+        published = Article.objects.published().for_listing()
         named = {
-            name: list(queryset.for_listing().order_by(*NEWEST)[:size])
-            for name, (queryset, size) in lists.items()
+            name: list(published.filter(condition).order_by(*NEWEST)[:size])
+            for name, (condition, size) in lists.items()
         }
         blocks = {pk: [] for pk in ids}
         for article in (
-            published.for_listing()
-            .filter(section_id__in=ids)
+            published.filter(section_id__in=ids)
             .annotate(rank=Window(RowNumber(), partition_by=F("section_id"), order_by=NEWEST))
             .filter(rank__lte=per_section)
             .order_by("section_id", *NEWEST)
         ):
             blocks[article.section_id].append(article)
     return [(section, blocks[section.pk]) for section in sections if blocks[section.pk]], named
+
+
+@functools.lru_cache(maxsize=16)
+def _front_page_query(ids, per_section, lists):
+    """The home page's UNION, per set of sections (they change rarely)."""
+
+    def build(now):
+        published = Article.objects.published(now).for_listing().order_by(*NEWEST)
+        parts = [
+            published.filter(condition).annotate(front_list=Value(name))[:size]
+            for name, (condition, size) in lists
+        ] + [
+            published.filter(section_id=pk).annotate(front_list=Value(str(pk)))[:per_section]
+            for pk in ids
+        ]
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+    return Precompiled(build, now=Article._meta.get_field("published_at"))
 
 
 def category_freshness(queryset):

@@ -1,16 +1,18 @@
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from portal import pagecache
 from portal.mixins import FilteredListMixin
+from portal.precompiled import Precompiled
 from portal.zh import to_simplified
 
 from . import services
 from .filters import ArticleFilter, SearchForm
-from .models import Article
+from .models import Article, Attachment
 from .search import TitleFirst
 from .selectors import in_order, published_in_section, site_tree_for
 
@@ -71,19 +73,17 @@ class ArticleView(DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
-    def get_queryset(self):
-        # The search columns are large and the page shows neither; the section comes from
-        # the cached tree.
-        queryset = Article.objects.defer("search_text", "search_tokens").prefetch_related(
-            "attachments"
-        )
-        return queryset if can_preview(self.request.user) else queryset.published()
-
     def get_object(self, queryset=None):
-        article = site_tree_for(self.request).attach([super().get_object(queryset)])[0]
-        if article.is_public:
+        pk = self.kwargs["pk"]
+        found = published_article(pk=pk, now=timezone.now())
+        if found:
+            article = found[0]
             services.record_view(article)
-        return article
+        elif can_preview(self.request.user):
+            article = get_object_or_404(Article.objects.defer(*Article.SEARCH_FIELDS), pk=pk)
+        else:
+            raise Http404("文章不存在或尚未发布")
+        return site_tree_for(self.request).attach([article])[0]
 
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
@@ -94,31 +94,61 @@ class ArticleView(DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        newer = older = None
-        if article.is_public:
-            siblings = Article.objects.published().filter(category_id=article.category_id)
-            siblings = siblings.only("pk", "title", "published_at")
-            when, pk = article.published_at, article.pk
-            # published_at__gte / __lte first: a range the article_category_date index walks.
-            newer = (
-                siblings.filter(published_at__gte=when)
-                .filter(Q(published_at__gt=when) | Q(pk__gt=pk))
-                .order_by("published_at", "pk")
-                .first()
-            )
-            older = (
-                siblings.filter(published_at__lte=when)
-                .filter(Q(published_at__lt=when) | Q(pk__lt=pk))
-                .order_by("-published_at", "-pk")
-                .first()
-            )
         return super().get_context_data(
             category=article.category,
             section=article.category.section,
-            previous_article=newer,
-            next_article=older,
+            attachments=(
+                list(article.attachments.all()) if getattr(article, "has_attachments", True) else []
+            ),
+            previous_article=_neighbour(article, "newer"),
+            next_article=_neighbour(article, "older"),
             **kwargs,
         )
+
+
+def _neighbours(now, pk):
+    """A published article with the ids and titles of the next newer and next older article
+    of its category, and whether it has attachments: one query, each part an index walk
+    (article_category_date for the neighbours)."""
+    published = Article.objects.published(now)
+    siblings = published.filter(category_id=OuterRef("category_id"))
+    when, this = OuterRef("published_at"), OuterRef("pk")
+    newer = (
+        # published_at__gte first: a range the index walks; then the tie on the date.
+        siblings.filter(published_at__gte=when)
+        .filter(Q(published_at__gt=when) | Q(pk__gt=this))
+        .order_by("published_at", "pk")
+    )
+    older = (
+        siblings.filter(published_at__lte=when)
+        .filter(Q(published_at__lt=when) | Q(pk__lt=this))
+        .order_by("-published_at", "-pk")
+    )
+    return (
+        published.filter(pk=pk)
+        # The search columns are large and the page shows neither.
+        .defer(*Article.SEARCH_FIELDS)
+        .annotate(
+            has_attachments=Exists(Attachment.objects.filter(article=OuterRef("pk"))),
+            **{
+                f"{name}_{column}": Subquery(walk.values(column)[:1])
+                for name, walk in (("newer", newer), ("older", older))
+                for column in ("pk", "title")
+            },
+        )
+    )
+
+
+published_article = Precompiled(
+    _neighbours, now=Article._meta.get_field("published_at"), pk=Article._meta.pk
+)
+
+
+def _neighbour(article, name):
+    pk = getattr(article, f"{name}_pk", None)
+    if pk is None:
+        return None
+    return Article.from_db(None, ["id", "title"], [pk, getattr(article, f"{name}_title")])
 
 
 def search(request):

@@ -123,6 +123,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Statements are prepared only where the code asks for it (portal/precompiled.py);
+    # Django's own queries are bound on the client and never prepared.
+    DATABASES["default"]["OPTIONS"] = {"prepare_threshold": 5}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and immediate transactions stop "database is locked" under the dev server's threads.
     DATABASES["default"]["OPTIONS"] = {

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.http import (
     Http404,
     HttpResponse,
@@ -21,20 +22,19 @@ from .models import FriendlyLink
 from .uploads import RandomName, clean_image
 
 HOME_SECTION_SIZE = 6
+# The home page's lists of published articles: name → (which, how many).
+HOME_LISTS = {
+    "headlines": (Q(headline=True) & ~Q(cover=""), 5),
+    "pinned": (Q(pinned=True), 8),
+    "notices": (Q(kind__in=[Article.Kind.NOTICE, Article.Kind.POLICY]), 8),
+    "videos": (Q(kind=Article.Kind.VIDEO), 4),
+}
 
 
 def home(request):
     tree = site_tree_for(request)
-    published = Article.objects.published()
     blocks, lists = front_page(
-        [section for section in tree.nav if not section.is_topic],
-        HOME_SECTION_SIZE,
-        {
-            "headlines": (published.filter(headline=True).exclude(cover=""), 5),
-            "pinned": (published.filter(pinned=True), 8),
-            "notices": (published.filter(kind__in=[Article.Kind.NOTICE, Article.Kind.POLICY]), 8),
-            "videos": (published.filter(kind=Article.Kind.VIDEO), 4),
-        },
+        [section for section in tree.nav if not section.is_topic], HOME_SECTION_SIZE, HOME_LISTS
     )
     topic_sections = [section for section in tree.nav if section.is_topic]
     context = {
