@@ -6,6 +6,8 @@ timeout per pause instead of one per cache call.
 """
 
 import logging
+import os
+import threading
 import time
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -59,6 +61,32 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+        self._local = threading.local()
+
+    @_soft(dict)
+    def get_many_quickly(self, keys):
+        """``get_many`` for keys this site makes itself, on the page cache's path (one call
+        per request). Django checks every key's characters for memcached and redis-py polls
+        a pooled connection's socket at each checkout; together that costs more than the
+        round trip. Here: no check, and one connection per thread and process of its own."""
+        made = [self.make_key(key) for key in keys]
+        connection = self._own_connection()
+        try:
+            connection.send_command("MGET", *made)
+            values = connection.read_response()
+        except BaseException:
+            connection.disconnect()  # its answer may still come: never reuse it
+            raise
+        loads = self._cache._serializer.loads
+        pairs = zip(keys, values, strict=True)
+        return {key: loads(value) for key, value in pairs if value is not None}
+
+    def _own_connection(self):
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():  # new, or inherited through a fork
+            local.pid = os.getpid()
+            local.connection = self._cache._get_connection_pool(False).make_connection()
+        return local.connection
 
     @_soft(None)
     def get(self, key, default=None, version=None):

@@ -18,15 +18,24 @@ because a cached page needs none of it.
 Only GET requests without a session cookie are served from or stored in the cache, and
 only 200 responses that set no cookie (a page with a CSRF token always sets one). So a
 logged-in user, a staff preview and every form page go to the view, always.
+
+The middleware comes first of all, so a cached page skips the rest of the stack: it is
+stored with the headers the other middleware added (security headers, Content-Security-
+Policy) and replayed with them. The key holds the scheme, and a fingerprint of the settings
+behind those headers (``SECURE_*`` and the CSP), so a changed policy is not answered with
+old headers and, once HTTPS is required, a plain-HTTP copy is not used.
 """
 
 import contextlib
+import functools
 import hashlib
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -44,7 +53,8 @@ COOKIE_KEYS = preferences.COOKIE_NAMES
 def versioned(*keys):
     """(current version, {key: value} of ``keys``) in one round trip; version None when the
     cache is unavailable."""
-    values = cache.get_many([VERSION_KEY, NEXT_CHANGE_KEY, *keys])
+    get_many = getattr(cache, "get_many_quickly", cache.get_many)  # the former with Redis
+    values = get_many([VERSION_KEY, NEXT_CHANGE_KEY, *keys])
     version = values.get(VERSION_KEY)
     if version is None:
         version = int(time.time() * 1000)  # a fresh cache must not meet stale entries
@@ -116,12 +126,32 @@ def fragment(name, build, timeout=600, request=None):
     return value
 
 
+@functools.cache
+def _headers_fingerprint():
+    """The settings behind the headers a cached page is stored with."""
+    names = sorted(
+        name
+        for name in dir(settings)
+        if name.startswith(("SECURE_", "CONTENT_SECURITY_POLICY", "X_FRAME_"))
+    )
+    values = repr([(name, getattr(settings, name)) for name in names])
+    return hashlib.sha256(values.encode()).hexdigest()[:16]
+
+
+@receiver(setting_changed)
+def _forget_fingerprint(**kwargs):
+    _headers_fingerprint.cache_clear()
+
+
 def page_key(request):
     query = "&".join(
         f"{name}={value}" for name in QUERY_KEYS for value in request.GET.getlist(name)
     )
     prefs = "&".join(request.COOKIES.get(name, "") for name in COOKIE_KEYS)
-    raw = f"{request.get_host()}|{request.path}|{query}|{prefs}"
+    raw = (
+        f"{request.scheme}|{request.get_host()}|{request.path}|{query}|{prefs}"
+        f"|{_headers_fingerprint()}"
+    )
     return f"page:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 

@@ -77,12 +77,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a cached anonymous page costs one cache lookup and nothing else. It is stored
+    # with the headers the middleware below added (security headers, the CSP).
+    "portal.pagecache.AnonymousPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Outside the page cache, so cached pages get the header too (security section below).
     "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before sessions, CSRF and auth: a cached anonymous page costs one cache lookup.
-    "portal.pagecache.AnonymousPageCacheMiddleware",
     # Inside the page cache, so a page in traditional characters is cached converted.
     "portal.zh.TraditionalChineseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

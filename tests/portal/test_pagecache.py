@@ -4,6 +4,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -137,3 +140,62 @@ def test_the_version_moves_again_when_the_change_commits(
     assert callbacks, "no bump was scheduled for the commit"
     assert versioned()[0] > during
     assert client.get(page)["X-Page-Cache"] == "miss"
+
+
+def test_a_cached_page_keeps_the_headers_the_rest_of_the_stack_added(client, page):
+    first = client.get(page)
+    second = client.get(page)
+    assert second["X-Page-Cache"] == "hit"
+    for header in (
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "X-Frame-Options",
+    ):
+        assert second[header] == first[header], header
+
+
+def test_a_changed_policy_is_not_answered_with_old_headers(client, page, settings):
+    client.get(page)
+    assert client.get(page)["X-Page-Cache"] == "hit"
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    response = client.get(page)
+    assert response["X-Page-Cache"] == "miss"
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_plain_http_is_sent_to_https_even_when_the_page_is_cached(client, page, settings):
+    client.get(page)
+    assert client.get(page)["X-Page-Cache"] == "hit"  # a plain-HTTP copy, from before
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()  # the middleware reads the setting when it starts
+    response = client.get(page)
+    assert response.status_code == 301 and response["Location"].startswith("https://")
+    client.get(page, secure=True)
+    assert client.get(page, secure=True)["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="the quick path is Redis's")
+def test_the_quick_lookup_gives_what_get_many_gives(db):
+    cache.set_many({"a": 1, "b": ("版本", b"\x00page"), "c": None})
+    keys = ["a", "b", "c", "missing"]
+    assert (
+        cache.get_many_quickly(keys)
+        == cache.get_many(keys)
+        == {
+            "a": 1,
+            "b": ("版本", b"\x00page"),
+            "c": None,
+        }
+    )
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="the quick path is Redis's")
+def test_the_quick_lookup_drops_a_connection_that_failed(db):
+    cache.set("a", 1)
+    assert cache.get_many_quickly(["a"]) == {"a": 1}
+    connection = cache._local.connection
+    connection._sock.close()  # the server hung up, say
+    assert cache.get_many_quickly(["a"]) == {}  # one miss, as when Redis is down
+    cache._down_until = 0.0
+    assert cache.get_many_quickly(["a"]) == {"a": 1}  # a new connection
