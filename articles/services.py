@@ -125,7 +125,7 @@ def article_set_pinned(*, article, pinned, by):
     return article
 
 
-def record_view(article):
+def record_view(article, request=None):
     """Count one view (buffered in Redis in production, see viewcounts.py)."""
-    viewcounts.record(article.pk)
+    viewcounts.record(article.pk, request)
     article.view_count += 1

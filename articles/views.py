@@ -78,7 +78,7 @@ class ArticleView(DetailView):
         found = published_article(pk=pk, now=timezone.now())
         if found:
             article = found[0]
-            services.record_view(article)
+            services.record_view(article, self.request)
         elif can_preview(self.request.user):
             article = get_object_or_404(Article.objects.defer(*Article.SEARCH_FIELDS), pk=pk)
         else:

@@ -81,6 +81,14 @@ class ResilientRedisCache(RedisCache):
         pairs = zip(keys, values, strict=True)
         return {key: loads(value) for key, value in pairs if value is not None}
 
+    def is_at(self, url):
+        """Whether this cache is the one Redis at ``url``."""
+        return self._servers == [url]
+
+    def decode(self, raw):
+        """A value as Redis holds it (``get_many_quickly`` or a script read it), decoded."""
+        return self._cache._serializer.loads(raw)
+
     def _own_connection(self):
         local = self._local
         if getattr(local, "pid", None) != os.getpid():  # new, or inherited through a fork

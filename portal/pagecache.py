@@ -53,18 +53,56 @@ COOKIE_KEYS = preferences.COOKIE_NAMES
 def versioned(*keys):
     """(current version, {key: value} of ``keys``) in one round trip; version None when the
     cache is unavailable."""
+    return _current(_get_many([VERSION_KEY, NEXT_CHANGE_KEY, *keys]), _now_ms())
+
+
+def _get_many(keys):
     get_many = getattr(cache, "get_many_quickly", cache.get_many)  # the former with Redis
-    values = get_many([VERSION_KEY, NEXT_CHANGE_KEY, *keys])
+    return get_many(keys)
+
+
+def _now_ms():
+    return int(time.time() * 1000)
+
+
+def _current(values, now_ms):
     version = values.get(VERSION_KEY)
     if version is None:
-        version = int(time.time() * 1000)  # a fresh cache must not meet stale entries
+        version = now_ms  # a fresh cache must not meet stale entries
         if not cache.add(VERSION_KEY, version, None):
             version = cache.get(VERSION_KEY)  # another worker was first, or the cache is down
     next_change = values.get(NEXT_CHANGE_KEY)
-    if version is not None and next_change is not None and time.time() >= next_change:
+    if version is not None and next_change is not None and now_ms >= next_change:
         content_changed()
         version = cache.get(VERSION_KEY)
     return version, values
+
+
+# Pages this process has seen count a view (article pages), by key; a bounded memo.
+_counting_pages = {}
+
+
+def _remember_counting(key):
+    if len(_counting_pages) >= 10_000:
+        _counting_pages.clear()
+    _counting_pages[key] = True
+
+
+def _counting_lookup(key, now_ms):
+    """For a page this process has seen count views: its keys fetched, and the view counted
+    if the stored copy is current, in one round trip by the view counter (see
+    articles/viewcounts.py). None for other pages, and unless the page cache and the view
+    counts share one Redis."""
+    if key not in _counting_pages or not getattr(cache, "is_at", bool)(settings.REDIS_URL):
+        return None
+    from articles import viewcounts
+
+    names = (VERSION_KEY, NEXT_CHANGE_KEY, key)
+    lookup = viewcounts.counter.lookup([cache.make_key(name) for name in names], key, now_ms)
+    if lookup is not None:
+        pairs = zip(names, lookup.values, strict=True)
+        lookup.values = {name: cache.decode(raw) for name, raw in pairs if raw is not None}
+    return lookup
 
 
 # What nearly every page shows, fetched with the content version (and, in the middleware,
@@ -87,7 +125,11 @@ def content_changed():
     """Readers' content changed: new pages from now on, in every worker."""
     with contextlib.suppress(ValueError):  # no version yet: the next request starts one
         cache.incr(VERSION_KEY)
-    cache.set(NEXT_CHANGE_KEY, _next_scheduled_change(), None)
+    upcoming = _next_scheduled_change()
+    if upcoming is None:
+        cache.delete(NEXT_CHANGE_KEY)
+    else:  # whole milliseconds: the counting lookup's script compares them too
+        cache.set(NEXT_CHANGE_KEY, int(upcoming.timestamp() * 1000), None)
 
 
 def on_content_saved_or_deleted(sender, **kwargs):
@@ -99,13 +141,12 @@ def on_content_saved_or_deleted(sender, **kwargs):
 def _next_scheduled_change():
     from articles.models import Article
 
-    upcoming = (
+    return (
         Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()
     )
-    return upcoming.timestamp() if upcoming else None
 
 
 def fragment(name, build, timeout=600, request=None):
@@ -186,25 +227,48 @@ class AnonymousPageCacheMiddleware:
         if not _cacheable_request(request):
             return self.get_response(request)
         key = page_key(request)
-        version, values = versioned(key)
+        now_ms = _now_ms()
+        lookup = _counting_lookup(key, now_ms)
+        if lookup is None:
+            values = _get_many([VERSION_KEY, NEXT_CHANGE_KEY, key])
+        else:
+            request.view_lookup = lookup  # what articles.viewcounts.record() reads
+            values = lookup.values
+        try:
+            return self._respond(request, key, *_current(values, now_ms), lookup)
+        finally:
+            if lookup is not None and lookup.in_doubt is not None:
+                from articles import viewcounts
+
+                viewcounts.counter.done(lookup)
+
+    def _respond(self, request, key, version, values, lookup):
         if version is None:  # the cache is down: render, as without it
             return self.get_response(request)
         stored = values.get(key)
         if stored is not None and stored[0] == version:
-            return self._replay(stored[1])
+            return self._replay(stored[1], key, request)
         response = self.get_response(request)
         if _cacheable_response(request, response):
+            count_view_of = getattr(response, "count_view_of", None)
             entry = (
                 response.status_code,
                 [(k, v) for k, v in response.items() if k.lower() != "x-page-cache"],
                 response.content,
-                getattr(response, "count_view_of", None),
+                count_view_of,
             )
             cache.set(key, (version, entry), settings.PORTAL_PAGE_CACHE_SECONDS)
+            if count_view_of is not None and getattr(cache, "is_at", bool)(settings.REDIS_URL):
+                from articles import viewcounts
+
+                viewcounts.note_page(
+                    key, version, count_view_of, settings.PORTAL_PAGE_CACHE_SECONDS
+                )
+                _remember_counting(key)
             response["X-Page-Cache"] = "miss"
         return response
 
-    def _replay(self, entry):
+    def _replay(self, entry, key, request):
         status, headers, content, count_view_of = entry
         response = HttpResponse(content, status=status)
         for name, value in headers:
@@ -213,5 +277,6 @@ class AnonymousPageCacheMiddleware:
         if count_view_of is not None:
             from articles import viewcounts
 
-            viewcounts.record(count_view_of)
+            viewcounts.record(count_view_of, request)
+            _remember_counting(key)
         return response
