@@ -88,21 +88,25 @@ def _remember_counting(key):
     _counting_pages[key] = True
 
 
+def _shares_redis_with_view_counts():
+    return getattr(cache, "is_at", bool)(settings.REDIS_URL)
+
+
 def _counting_lookup(key, now_ms):
-    """For a page this process has seen count views: its keys fetched, and the view counted
-    if the stored copy is current, in one round trip by the view counter (see
-    articles/viewcounts.py). None for other pages, and unless the page cache and the view
-    counts share one Redis."""
-    if key not in _counting_pages or not getattr(cache, "is_at", bool)(settings.REDIS_URL):
-        return None
+    """For a page this process has seen count views: (what the view counter's lookup did,
+    the page's keys), the view counted if the stored copy is current, in one round trip
+    (articles/viewcounts.py). (None, None) for other pages, and unless the page cache and
+    the view counts share one Redis."""
+    if key not in _counting_pages or not _shares_redis_with_view_counts():
+        return None, None
     from articles import viewcounts
 
     names = (VERSION_KEY, NEXT_CHANGE_KEY, key)
     lookup = viewcounts.counter.lookup([cache.make_key(name) for name in names], key, now_ms)
-    if lookup is not None:
-        pairs = zip(names, lookup.values, strict=True)
-        lookup.values = {name: cache.decode(raw) for name, raw in pairs if raw is not None}
-    return lookup
+    if lookup is None:
+        return None, None
+    pairs = zip(names, lookup.values, strict=True)
+    return lookup, {name: cache.decode(raw) for name, raw in pairs if raw is not None}
 
 
 # What nearly every page shows, fetched with the content version (and, in the middleware,
@@ -228,21 +232,20 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         key = page_key(request)
         now_ms = _now_ms()
-        lookup = _counting_lookup(key, now_ms)
+        lookup, values = _counting_lookup(key, now_ms)
         if lookup is None:
             values = _get_many([VERSION_KEY, NEXT_CHANGE_KEY, key])
         else:
             request.view_lookup = lookup  # what articles.viewcounts.record() reads
-            values = lookup.values
         try:
-            return self._respond(request, key, *_current(values, now_ms), lookup)
+            return self._respond(request, key, *_current(values, now_ms))
         finally:
             if lookup is not None and lookup.in_doubt is not None:
                 from articles import viewcounts
 
                 viewcounts.counter.done(lookup)
 
-    def _respond(self, request, key, version, values, lookup):
+    def _respond(self, request, key, version, values):
         if version is None:  # the cache is down: render, as without it
             return self.get_response(request)
         stored = values.get(key)
@@ -258,7 +261,7 @@ class AnonymousPageCacheMiddleware:
                 count_view_of,
             )
             cache.set(key, (version, entry), settings.PORTAL_PAGE_CACHE_SECONDS)
-            if count_view_of is not None and getattr(cache, "is_at", bool)(settings.REDIS_URL):
+            if count_view_of is not None and _shares_redis_with_view_counts():
                 from articles import viewcounts
 
                 viewcounts.note_page(
