@@ -49,15 +49,6 @@ def next_period(mode, period):
     return _period_starting(mode, period.ends_on)
 
 
-def periods_of_year(mode, year):
-    period = period_containing(mode, date(year, 1, 1))
-    result = []
-    while period.starts_on.year == year:
-        result.append(period)
-        period = next_period(mode, period)
-    return result
-
-
 def _turn_key(membership):
     return (not membership.is_lead, membership.rotation_order, membership.pk)
 

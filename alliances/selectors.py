@@ -12,7 +12,7 @@ from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
 from . import rotation
-from .models import Activity, Alliance, Attendance, JointMeeting, Line, Membership
+from .models import Activity, Alliance, JointMeeting, Line, Membership
 
 ACTIVE = Membership.Status.ACTIVE
 
@@ -151,21 +151,6 @@ def compliance(alliances, year, today=None, meetings=None):
         status.activities += count
         status.attendance_total += heads or 0
     return result
-
-
-def participation_by_branch(alliance, year, today=None):
-    """{quarter: {branch id: people}} at the held activities of one alliance's year."""
-    today = today or timezone.localdate()
-    result = defaultdict(dict)
-    rows = (
-        Attendance.objects.filter(activity__in=_held_activities([alliance.pk], year, today))
-        .values_list("activity__quarter", "branch_id")
-        .annotate(n=Sum("head_count"))
-        .order_by()
-    )
-    for quarter, branch_id, heads in rows:
-        result[quarter][branch_id] = heads
-    return dict(result)
 
 
 def rotation_data(alliance):
