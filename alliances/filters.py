@@ -3,9 +3,9 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .models import Activity, Alliance, Attendance, Branch, Line
+from .models import FIRST_YEAR, Activity, Alliance, Attendance, Branch, Line
 
-FIRST_YEAR = 2015
+YEAR_ERROR = {"invalid_choice": f"没有“%(value)s”这个年度：年度从 {FIRST_YEAR} 年起，到明年为止。"}
 
 
 def year_choices():
@@ -25,7 +25,9 @@ class ActivityFilter(django_filters.FilterSet):
     line = django_filters.ChoiceFilter(
         label="六联类别", choices=Line.choices, empty_label="全部类别"
     )
-    year = django_filters.ChoiceFilter(label="年度", choices=year_choices, empty_label="全部年度")
+    year = django_filters.ChoiceFilter(
+        label="年度", choices=year_choices, empty_label="全部年度", error_messages=YEAR_ERROR
+    )
     quarter = django_filters.ChoiceFilter(
         label="季度", choices=[(q, f"第{q}季度") for q in range(1, 5)], empty_label="全部季度"
     )
@@ -74,5 +76,10 @@ def _pk(value):
 
 class YearForm(forms.Form):
     year = forms.TypedChoiceField(
-        label="年度", choices=year_choices, coerce=int, required=False, empty_value=None
+        label="年度",
+        choices=year_choices,
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages=YEAR_ERROR,
     )

@@ -11,7 +11,8 @@ from django.utils import timezone
 from portal.richtext import RichTextWidget
 from portal.uploads import clean_image
 
-from .models import Activity, AnnualPlan, Branch, JointMeeting, PhaseReport
+from .filters import YEAR_ERROR
+from .models import FIRST_YEAR, Activity, AnnualPlan, Branch, JointMeeting, PhaseReport
 
 MAX_PHOTOS = 12
 
@@ -47,8 +48,8 @@ class PhotosField(forms.FileField):
 
 def _year_is_sane(day):
     this_year = timezone.localdate().year
-    if not date(2000, 1, 1) <= day <= date(this_year + 1, 12, 31):
-        raise ValidationError(f"日期应在 2000 年至 {this_year + 1} 年之间。")
+    if not date(FIRST_YEAR, 1, 1) <= day <= date(this_year + 1, 12, 31):
+        raise ValidationError(f"日期应在 {FIRST_YEAR} 年至 {this_year + 1} 年之间。")
 
 
 class RecordForm(forms.ModelForm):
@@ -175,10 +176,12 @@ class OverviewSortForm(forms.Form):
         "-meetings": "按时召开例会（多到少）",
         "meetings": "按时召开例会（少到多）",
     }
-    year = forms.TypedChoiceField(label="年度", coerce=int, required=False, empty_value=None)
+    year = forms.TypedChoiceField(
+        label="年度", coerce=int, required=False, empty_value=None, error_messages=YEAR_ERROR
+    )
     sort = forms.ChoiceField(label="排序", choices=SORTS.items(), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         this_year = timezone.localdate().year
-        self.fields["year"].choices = [(y, f"{y}年") for y in range(this_year, 2014, -1)]
+        self.fields["year"].choices = [(y, f"{y}年") for y in range(this_year, FIRST_YEAR - 1, -1)]

@@ -27,7 +27,13 @@ def validate_slug_not_reserved(value):
         raise ValidationError(f"“{value}”是系统保留的网址，请换一个。")
 
 
+# The earliest year a meeting, activity, ledger or filter may name. Building federations
+# and office alliances of this kind began in 2015; an earlier date is a typing slip.
+FIRST_YEAR = 2015
+
+
 def quarter_of(day):
+    """1 to 4: the quarter of the year ``day`` falls in."""
     return (day.month - 1) // 3 + 1
 
 

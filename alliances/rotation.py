@@ -11,9 +11,7 @@ those slots, so a past period's host can never change.
 from dataclasses import dataclass
 from datetime import date
 
-from .models import Alliance
-
-QUARTER_MONTHS = 3
+from .models import Alliance, quarter_of
 
 
 @dataclass(frozen=True)
@@ -34,15 +32,13 @@ def _add_months(day, months):
 def _period_starting(mode, starts_on):
     if mode == Alliance.Rotation.MONTH:
         return Period(starts_on, _add_months(starts_on, 1), f"{starts_on.month}月")
-    quarter = (starts_on.month - 1) // QUARTER_MONTHS + 1
-    return Period(starts_on, _add_months(starts_on, QUARTER_MONTHS), f"第{quarter}季度")
+    return Period(starts_on, _add_months(starts_on, 3), f"第{quarter_of(starts_on)}季度")
 
 
 def period_containing(mode, day):
     if mode == Alliance.Rotation.MONTH:
         return _period_starting(mode, date(day.year, day.month, 1))
-    first_month = (day.month - 1) // QUARTER_MONTHS * QUARTER_MONTHS + 1
-    return _period_starting(mode, date(day.year, first_month, 1))
+    return _period_starting(mode, date(day.year, 3 * quarter_of(day) - 2, 1))
 
 
 def next_period(mode, period):

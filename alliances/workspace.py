@@ -23,9 +23,17 @@ from . import selectors, services
 from .access import is_committee, kept_alliances
 from .forms import ActivityForm, AnnualPlanForm, MeetingForm, OverviewSortForm, PhaseReportForm
 from .ledger import ledger_rows, ledger_sheets
-from .models import Activity, Alliance, AnnualPlan, JointMeeting, Membership, PhaseReport, Photo
-
-FIRST_YEAR = 2000
+from .models import (
+    FIRST_YEAR,
+    Activity,
+    Alliance,
+    AnnualPlan,
+    JointMeeting,
+    Membership,
+    PhaseReport,
+    Photo,
+    quarter_of,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -68,8 +76,8 @@ class HomeView(LoginRequiredMixin, View):
         today = timezone.localdate()
         alliances = list(kept_alliances(request.user).select_related("building"))
         statuses = selectors.compliance(alliances, today.year, today)
-        quarter = (today.month - 1) // 3
-        cards = [(alliance, statuses[alliance.pk][quarter]) for alliance in alliances]
+        quarter = quarter_of(today)
+        cards = [(alliance, statuses[alliance.pk][quarter - 1]) for alliance in alliances]
         return render(
             request,
             "workspace/home.html",
@@ -84,7 +92,7 @@ class AllianceHomeView(KeptAllianceMixin, View):
         alliance = self.alliance
         today = timezone.localdate()
         status = selectors.compliance([alliance], today.year, today)[alliance.pk][
-            (today.month - 1) // 3
+            quarter_of(today) - 1
         ]
         host_id = services.default_host(alliance, today)
         memberships = alliance.memberships.select_related("branch")
@@ -158,11 +166,10 @@ class RecordFormView(KeptAllianceMixin, View):
                 else "",
             }
             if self.model is Activity and self.request.GET.get("study"):
-                quarter = (today.month - 1) // 3 + 1
                 initial |= {
                     "is_central_study": True,
                     "line": "study",
-                    "title": f"{today.year}年第{quarter}季度全体党员集中学习",
+                    "title": f"{today.year}年第{quarter_of(today)}季度全体党员集中学习",
                 }
         return self.form_class(
             data,
@@ -355,7 +362,9 @@ class LedgerView(KeptAllianceMixin, View):
                 other_years=[
                     other
                     for other in range(
-                        timezone.localdate().year, self.alliance.founded_on.year - 1, -1
+                        timezone.localdate().year,
+                        max(self.alliance.founded_on.year, FIRST_YEAR) - 1,
+                        -1,
                     )
                     if other != year
                 ],

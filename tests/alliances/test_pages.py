@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliances import services
-from alliances.models import Attendance, Photo
+from alliances.models import FIRST_YEAR, Attendance, Photo
 from tests.factories import (
     ActivityFactory,
     AllianceFactory,
@@ -121,6 +121,17 @@ def test_bad_year_on_alliance_pages_is_a_400(client, alliance_with_members, year
     alliance, _ = alliance_with_members
     assert client.get(alliance.get_absolute_url(), {"year": year}).status_code == 400
     assert client.get(reverse("alliances:directory"), {"year": year}).status_code == 400
+
+
+@pytest.mark.parametrize("page", ["alliances:activities", "alliances:directory"])
+def test_a_year_before_the_first_is_refused_by_the_public_filter_with_a_clear_message(
+    client, alliance_with_members, page
+):
+    url = reverse(page)
+    response = client.get(url, {"year": FIRST_YEAR - 1})
+    assert response.status_code == 400
+    assert f"没有“{FIRST_YEAR - 1}”这个年度：年度从 {FIRST_YEAR} 年起" in text(response)
+    assert client.get(url, {"year": FIRST_YEAR}).status_code == 200
 
 
 def test_unknown_alliance_is_a_404(client, db):

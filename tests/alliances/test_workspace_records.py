@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from PIL import Image
 
-from alliances.models import Activity, Attendance, JointMeeting, Photo
+from alliances.models import FIRST_YEAR, Activity, Attendance, JointMeeting, Photo
 from portal.models import AuditEntry
 from tests.factories import (
     ActivityFactory,
@@ -230,6 +230,22 @@ def test_absurd_dates_are_refused(logged_in, setup, held_on):
     )
     assert response.status_code == 400
     assert JointMeeting.objects.count() == 0
+
+
+def test_a_record_dated_before_the_first_year_is_refused_with_a_clear_message(logged_in, setup):
+    url = reverse("workspace:meeting_new", args=["a"])
+    response = logged_in.post(url, meeting_data(setup, held_on=f"{FIRST_YEAR - 1}-12-31"))
+    assert response.status_code == 400
+    assert f"日期应在 {FIRST_YEAR} 年至 2026 年之间" in response.content.decode()
+    assert (
+        logged_in.post(url, meeting_data(setup, held_on=f"{FIRST_YEAR}-01-01")).status_code == 302
+    )
+
+
+def test_the_ledger_of_a_year_before_the_first_is_a_404(logged_in, setup):
+    url = reverse("workspace:ledger", args=["a", FIRST_YEAR - 1])
+    assert logged_in.get(url).status_code == 404
+    assert logged_in.get(reverse("workspace:ledger", args=["a", FIRST_YEAR])).status_code == 200
 
 
 def build_year(setup):
