@@ -1,5 +1,11 @@
+"""The alliances admin. Every write of a membership, booking, meeting or activity goes
+through the same service as in the workspace (see ServiceAdmin), audited there."""
+
+from contextlib import contextmanager
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -7,6 +13,7 @@ from portal.admin import AuditedModelAdmin, ReadOnlyAdmin
 
 from . import services
 from .access import is_committee, kept_alliances
+from .forms import ActivityAdminForm, MeetingAdminForm
 from .models import (
     Activity,
     Alliance,
@@ -61,6 +68,90 @@ def _run(modeladmin, request, queryset, action, done_message):
         modeladmin.message_user(request, done_message.format(n=done), messages.SUCCESS)
 
 
+class Refused(Exception):
+    """A service refused an admin save; ``messages`` say why."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.messages = getattr(error, "messages", None) or [str(error)]
+
+
+@contextmanager
+def refusal_shown_on_form():
+    try:
+        yield
+    except (ValidationError, PermissionDenied) as error:
+        raise Refused(error) from error
+
+
+def _refused(form_class, reasons):
+    class RefusedForm(form_class):
+        def clean(self):
+            super().clean()
+            raise ValidationError(reasons)
+
+    return RefusedForm
+
+
+class RefusalShownOnFormMixin:
+    """A service's refusal of an admin save is shown on the form, never a server error.
+
+    changeform_view validates the form and its inlines, then saves them (save_model,
+    save_related) inside one transaction. When a service refuses there (a rule only it
+    checks, or a race no form could see), that transaction is rolled back and the view runs
+    once more on the same POST with the reason as the form's error: the editor keeps what
+    they typed and reads why, in the words the workspace uses.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refused as refused:
+            request.alliances_refusal = refused.messages
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        reasons = getattr(request, "alliances_refusal", None)
+        return _refused(form_class, reasons) if reasons else form_class
+
+
+class ServiceAdmin(RefusalShownOnFormMixin, AuditedModelAdmin):
+    """An admin whose every save and delete is one call of a service, as in the workspace.
+
+    Django saves the object (save_model) and then its inlines (save_related). Here
+    save_model writes nothing, and save_related passes the form and every inline formset
+    (``formset.save(commit=False)`` only collects what was added, changed and deleted) to
+    ``write``, which makes the one service call: the service sees the whole edit, checks
+    it, writes it in its transaction and audits it. Deletes, one from the object's page or
+    many from the changelist, each go through ``remove``.
+    """
+
+    def write(self, request, form, formsets):
+        raise NotImplementedError
+
+    def remove(self, request, obj):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: save_related writes the object together with its inlines."""
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            formset.save(commit=False)
+        with refusal_shown_on_form():
+            self.write(request, form, {formset.model: formset for formset in formsets})
+        form.save_m2m()
+
+    def delete_model(self, request, obj):
+        self.remove(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.remove(request, obj)
+
+
 class FacilityInline(admin.TabularInline):
     model = Facility
     extra = 0
@@ -105,7 +196,10 @@ class RuleInline(admin.StackedInline):
 
 
 @admin.register(Alliance)
-class AllianceAdmin(KeptOnlyMixin, AuditedModelAdmin):
+class AllianceAdmin(KeptOnlyMixin, RefusalShownOnFormMixin, AuditedModelAdmin):
+    """The alliance as usual; its members through services.memberships_save, and a new
+    alliance entered as 申请成立 through services.alliance_found with the rows as applicants."""
+
     alliance_path = None
     ordering = Alliance._meta.ordering  # as BuildingAdmin: kept in the GROUP BY query
     list_display = ["name", "kind", "status", "building", "rotation", "member_total", "founded_on"]
@@ -146,10 +240,54 @@ class AllianceAdmin(KeptOnlyMixin, AuditedModelAdmin):
         return obj.members
 
     def save_model(self, request, obj, form, change):
+        if not change and obj.status == Alliance.Status.PROPOSED:
+            return  # founded together with its applicants in save_related
         if change:
             # Fix the hosts of past periods under the old settings before anything changes.
             services.rotation_freeze(alliance=Alliance.objects.get(pk=obj.pk))
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        members = [formset for formset in formsets if formset.model is Membership]
+        with refusal_shown_on_form():
+            for formset in members:
+                self.save_members(request, form.instance, formset)
+            if form.instance.pk is None:  # 申请成立 without the members' inline
+                services.alliance_found(
+                    alliance=form.instance, lead=None, members=[], reason="", by=request.user
+                )
+        others = [formset for formset in formsets if formset.model is not Membership]
+        super().save_related(request, form, others, change)
+
+    def save_members(self, request, alliance, formset):
+        formset.save(commit=False)
+        edited = [
+            form
+            for form in formset.forms
+            if form.has_changed() and form not in formset.deleted_forms
+        ]
+        rows = [form.instance for form in edited]
+        if alliance.pk is None:
+            leads = [row.branch for row in rows if row.is_lead]
+            services.alliance_found(
+                alliance=alliance,
+                lead=leads[0] if len(leads) == 1 else None,
+                members=[row.branch for row in rows],
+                reason="",
+                by=request.user,
+            )
+        elif rows or formset.deleted_objects:
+            services.memberships_save(
+                alliance=alliance,
+                memberships=rows,
+                removed=formset.deleted_objects,
+                positions=[
+                    (form.instance, form.cleaned_data["rotation_order"])
+                    for form in edited
+                    if "rotation_order" in form.changed_data
+                ],
+                by=request.user,
+            )
 
     def has_decide_permission(self, request):
         return is_committee(request.user)
@@ -178,8 +316,10 @@ class AllianceAdmin(KeptOnlyMixin, AuditedModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(KeptOnlyMixin, AuditedModelAdmin):
-    """Applications to join and the record of members; decisions go through the services."""
+class MembershipAdmin(KeptOnlyMixin, ServiceAdmin):
+    """Applications to join and the record of members. Adding one is an application (or,
+    entered as 成员, one approved at once); a change of status is the decision it means;
+    all through services.memberships_save, like the rows of the alliance's page."""
 
     list_display = ["branch", "alliance", "status", "is_lead", "joined_on", "left_on", "decided_by"]
     list_filter = ["status", "is_lead", "alliance"]
@@ -189,9 +329,18 @@ class MembershipAdmin(KeptOnlyMixin, AuditedModelAdmin):
     readonly_fields = ["decided_by", "decided_at"]
     actions = ["approve", "reject", "leave"]
 
-    def save_model(self, request, obj, form, change):
-        services.rotation_freeze(alliance=obj.alliance)
-        super().save_model(request, obj, form, change)
+    def write(self, request, form, formsets):
+        membership = form.instance
+        moved = membership.pk and "rotation_order" in form.changed_data
+        services.memberships_save(
+            alliance=membership.alliance,
+            memberships=[membership],
+            positions=[(membership, membership.rotation_order)] if moved else [],
+            by=request.user,
+        )
+
+    def remove(self, request, obj):
+        services.memberships_save(alliance=obj.alliance, removed=[obj], by=request.user)
 
     def has_decide_permission(self, request):
         return is_committee(request.user)
@@ -258,8 +407,20 @@ class ActivityPhotoInline(PhotoInline):
     fk_name = "activity"
 
 
-class RecordAdmin(KeptOnlyMixin, AuditedModelAdmin):
-    """Shared by meetings and activities: filters, no N+1, the rotation's host preselected."""
+def _attendance(record, formset):
+    """{branch id: head count} as the attendance inline leaves the record."""
+    rows = {row.pk: row for row in record.attendance.all()} if record.pk else {}
+    if formset is not None:
+        for row in formset.deleted_objects:
+            rows.pop(row.pk, None)
+        edited = [*formset.new_objects, *(row for row, _ in formset.changed_objects)]
+        rows.update((row.pk or f"new{n}", row) for n, row in enumerate(edited))
+    return {row.branch_id: row.head_count for row in rows.values()}
+
+
+class RecordAdmin(KeptOnlyMixin, ServiceAdmin):
+    """Shared by meetings and activities: filters, no N+1, the rotation's host preselected.
+    Saved with their attendance and photos by services.record_save, as in the workspace."""
 
     list_select_related = ["alliance", "host"]
     autocomplete_fields = ["alliance", "host"]
@@ -273,6 +434,19 @@ class RecordAdmin(KeptOnlyMixin, AuditedModelAdmin):
     def head_count(self, obj):
         return obj.heads or 0
 
+    def write(self, request, form, formsets):
+        photos = formsets.get(Photo)
+        services.record_save(
+            record=form.instance,
+            attendance=_attendance(form.instance, formsets.get(Attendance)),
+            photos=[*photos.new_objects, *(p for p, _ in photos.changed_objects)] if photos else [],
+            removed_photos=photos.deleted_objects if photos else [],
+            by=request.user,
+        )
+
+    def remove(self, request, obj):
+        services.record_delete(record=obj, by=request.user)
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         alliance = Alliance.objects.filter(pk=initial.get("alliance") or None).first()
@@ -283,6 +457,7 @@ class RecordAdmin(KeptOnlyMixin, AuditedModelAdmin):
 
 @admin.register(JointMeeting)
 class JointMeetingAdmin(RecordAdmin):
+    form = MeetingAdminForm
     list_display = ["held_on", "alliance", "year", "quarter", "is_regular", "host", "head_count"]
     list_filter = ["is_regular", "year", "quarter", "alliance"]
     inlines = [MeetingAttendanceInline, MeetingPhotoInline]
@@ -290,6 +465,7 @@ class JointMeetingAdmin(RecordAdmin):
 
 @admin.register(Activity)
 class ActivityAdmin(RecordAdmin):
+    form = ActivityAdminForm
     list_display = [
         "held_on",
         "title",
@@ -313,12 +489,18 @@ class FacilityAdmin(AuditedModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(AuditedModelAdmin):
+class BookingAdmin(ServiceAdmin):
     list_display = ["facility", "branch", "starts_at", "ends_at", "purpose"]
     list_filter = ["facility__building", "facility"]
     list_select_related = ["facility", "facility__building", "branch"]
     autocomplete_fields = ["facility", "branch"]
     date_hierarchy = "starts_at"
+
+    def write(self, request, form, formsets):
+        services.booking_save(booking=form.instance, by=request.user)
+
+    def remove(self, request, obj):
+        services.booking_delete(booking=obj, by=request.user)
 
 
 @admin.register(AnnualPlan)

@@ -1,5 +1,8 @@
 """Workspace forms. The alliance always comes from the URL, never from the form, and every
-branch a form accepts (host, attendance) is one of that alliance's members."""
+branch a form accepts (host, attendance) is one of that alliance's members.
+
+The admin's forms of meetings and activities share the checks of the workspace's
+(``RecordChecks``, ``ActivityChecks``), so a record is refused for the same reasons there."""
 
 import uuid
 from datetime import date
@@ -12,7 +15,7 @@ from portal.richtext import RichTextWidget
 from portal.uploads import clean_image
 
 from .filters import YEAR_ERROR
-from .models import FIRST_YEAR, Activity, AnnualPlan, Branch, JointMeeting, PhaseReport
+from .models import FIRST_YEAR, Activity, AnnualPlan, Branch, JointMeeting, PhaseReport, Photo
 
 MAX_PHOTOS = 12
 
@@ -52,7 +55,42 @@ def _year_is_sane(day):
         raise ValidationError(f"日期应在 {FIRST_YEAR} 年至 {this_year + 1} 年之间。")
 
 
-class RecordForm(forms.ModelForm):
+class RecordChecks:
+    """What a meeting or activity must pass wherever it is entered (workspace and admin)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        # ModelForm skips constraints on fields it does not show (alliance, year, quarter);
+        # the one-regular-meeting-per-quarter rule is exactly such a constraint.
+        try:
+            self.instance.validate_constraints()
+        except ValidationError as error:
+            self._update_errors(error)
+
+    def clean_held_on(self):
+        day = self.cleaned_data["held_on"]
+        _year_is_sane(day)
+        return day
+
+
+class ActivityChecks(RecordChecks):
+    def clean(self):
+        cleaned = super().clean()
+        held_on, status = cleaned.get("held_on"), cleaned.get("status")
+        if held_on and status == Activity.Status.HELD and held_on > timezone.localdate():
+            self.add_error("status", "活动日期在今天之后，状态应为“计划中”。")
+        return cleaned
+
+
+class MeetingAdminForm(RecordChecks, forms.ModelForm):
+    pass
+
+
+class ActivityAdminForm(ActivityChecks, forms.ModelForm):
+    pass
+
+
+class RecordForm(RecordChecks, forms.ModelForm):
     """Shared by meetings and activities: host, attendance per branch, photos, a one-time token."""
 
     photos = PhotosField(
@@ -91,15 +129,6 @@ class RecordForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].widget = RichTextWidget(config_name="simple")
 
-    def _post_clean(self):
-        super()._post_clean()
-        # ModelForm skips constraints on fields it does not show (alliance, year, quarter);
-        # the one-regular-meeting-per-quarter rule is exactly such a constraint.
-        try:
-            self.instance.validate_constraints()
-        except ValidationError as error:
-            self._update_errors(error)
-
     @staticmethod
     def attendance_field(branch_id):
         return f"heads_{branch_id}"
@@ -107,16 +136,19 @@ class RecordForm(forms.ModelForm):
     def attendance_fields(self):
         return [self[self.attendance_field(m.branch_id)] for m in self.members]
 
-    def clean_held_on(self):
-        day = self.cleaned_data["held_on"]
-        _year_is_sane(day)
-        return day
-
     def attendance(self):
         return {
             m.branch_id: self.cleaned_data.get(self.attendance_field(m.branch_id)) or 0
             for m in self.members
         }
+
+    def new_photos(self):
+        """The uploaded photos, to be numbered after the record's others by the service."""
+        caption = self.cleaned_data["photo_caption"]
+        return [
+            Photo(image=image, caption=caption, position=None)
+            for image in self.cleaned_data["photos"]
+        ]
 
 
 class MeetingForm(RecordForm):
@@ -129,7 +161,7 @@ class MeetingForm(RecordForm):
         }
 
 
-class ActivityForm(RecordForm):
+class ActivityForm(ActivityChecks, RecordForm):
     class Meta:
         model = Activity
         fields = [
@@ -142,13 +174,6 @@ class ActivityForm(RecordForm):
             "host",
             "description",
         ]
-
-    def clean(self):
-        cleaned = super().clean()
-        held_on, status = cleaned.get("held_on"), cleaned.get("status")
-        if held_on and status == Activity.Status.HELD and held_on > timezone.localdate():
-            self.add_error("status", "活动日期在今天之后，状态应为“计划中”。")
-        return cleaned
 
 
 class AnnualPlanForm(forms.ModelForm):

@@ -1,5 +1,6 @@
 """Writes to alliances, each in one transaction with an audit entry.
 
+The workspace and the admin call these same functions: there is one write path per action.
 Membership changes first freeze the rotation of every period that has begun, so that no
 later join, leave or reorder can change who hosted in the past.
 """
@@ -15,7 +16,7 @@ from portal import audit
 
 from . import rotation
 from .access import COMMITTEE_PERMISSION
-from .models import Alliance, Booking, Facility, JointMeeting, Membership, Photo, RotationSlot
+from .models import Alliance, Booking, Branch, Facility, JointMeeting, Membership, RotationSlot
 from .selectors import rotation_data
 
 
@@ -47,14 +48,12 @@ def default_host(alliance, day):
     return rotation.host_on(alliance, memberships, slots, day, last.host_id if last else None)
 
 
-@transaction.atomic
-def membership_apply(*, alliance, branch, reason, by):
-    """A branch asks to join; committee staff decide later."""
-    if alliance.status != Alliance.Status.ACTIVE:
+def _apply(membership, by):
+    """A branch asks to join (``membership``: unsaved, its alliance, branch and reason set)."""
+    if membership.alliance.status != Alliance.Status.ACTIVE:
         raise ValidationError("这个联盟目前不接受入盟申请。")
-    membership = Membership(
-        alliance=alliance, branch=branch, reason=reason, status=Membership.Status.APPLIED
-    )
+    membership.status, membership.is_lead = Membership.Status.APPLIED, False
+    membership.joined_on = membership.left_on = None
     membership.validate_constraints()  # the constraints' own Chinese messages
     try:
         with transaction.atomic():
@@ -62,7 +61,10 @@ def membership_apply(*, alliance, branch, reason, by):
     except IntegrityError as error:  # a simultaneous second application
         raise ValidationError("这个党组织已经加入或正在申请加入该联盟。") from error
     audit.record(
-        by=by, action="membership.apply", obj=membership, summary=f"{branch}申请加入{alliance}"
+        by=by,
+        action="membership.apply",
+        obj=membership,
+        summary=f"{membership.branch}申请加入{membership.alliance}",
     )
     return membership
 
@@ -87,16 +89,20 @@ def _check_application(membership, by):
         raise ValidationError("只能审批“申请中”的申请。")
 
 
-@transaction.atomic
-def membership_approve(*, membership, by, joined_on=None, note=""):
+def _approve(membership, by, joined_on, note):
     _check_application(membership, by)
     alliance = membership.alliance
-    rotation_freeze(alliance=alliance)
     last = alliance.memberships.aggregate(last=Max("rotation_order"))["last"] or 0
     membership.joined_on = joined_on or timezone.localdate()
     membership.rotation_order = last + 1
     summary = f"批准{membership.branch}加入{alliance}"
     return _decide(membership, by, Membership.Status.ACTIVE, note, summary)
+
+
+@transaction.atomic
+def membership_approve(*, membership, by, joined_on=None, note=""):
+    rotation_freeze(alliance=membership.alliance)
+    return _approve(membership, by, joined_on, note)
 
 
 @transaction.atomic
@@ -108,11 +114,8 @@ def membership_reject(*, membership, by, note):
     return _decide(membership, by, Membership.Status.REJECTED, note, summary)
 
 
-@transaction.atomic
-def membership_leave(*, membership, by, left_on=None, note=""):
-    """A member leaves; its record stays, so past rotations and ledgers still name it."""
+def _leave(membership, by, left_on, note):
     _require_committee(by)
-    membership.refresh_from_db()  # the lead may have been handed on since it was loaded
     if membership.status != Membership.Status.ACTIVE:
         raise ValidationError("只有现有成员可以退出。")
     if membership.is_lead:
@@ -120,7 +123,6 @@ def membership_leave(*, membership, by, left_on=None, note=""):
     left_on = left_on or timezone.localdate()
     if left_on < membership.joined_on:
         raise ValidationError("退出日期不能早于加入日期。")
-    rotation_freeze(alliance=membership.alliance)
     membership.status = Membership.Status.LEFT
     membership.left_on = left_on
     membership.decision_note = note or membership.decision_note
@@ -136,58 +138,164 @@ def membership_leave(*, membership, by, left_on=None, note=""):
 
 
 @transaction.atomic
-def membership_make_lead(*, membership, by):
+def membership_leave(*, membership, by, left_on=None, note=""):
+    """A member leaves; its record stays, so past rotations and ledgers still name it."""
+    membership.refresh_from_db()  # the lead may have been handed on since it was loaded
+    rotation_freeze(alliance=membership.alliance)
+    return _leave(membership, by, left_on, note)
+
+
+def _make_lead(membership, by):
     """Hand the lead to another active member."""
     _require_committee(by)
     if membership.status != Membership.Status.ACTIVE:
         raise ValidationError("只有现有成员可以担任牵头单位。")
-    alliance = membership.alliance
-    rotation_freeze(alliance=alliance)
-    alliance.memberships.filter(is_lead=True).update(is_lead=False)
+    membership.alliance.memberships.filter(is_lead=True).update(is_lead=False)
     membership.is_lead = True
     membership.save(update_fields=["is_lead"])
     audit.record(
         by=by, action="membership.lead", obj=membership, summary=f"{membership.branch}任牵头单位"
     )
-    return membership
 
 
-@transaction.atomic
-def membership_reorder(*, alliance, order, by):
-    """Set the rotation order of the active non-lead members to the order of ``order`` (ids)."""
-    members = {m.pk: m for m in alliance.memberships.filter(status=Membership.Status.ACTIVE)}
-    movable = {pk for pk, m in members.items() if not m.is_lead}
-    if set(order) != movable:
-        raise ValidationError("轮值顺序须包含全部现有成员单位（牵头单位除外），且不能重复。")
-    rotation_freeze(alliance=alliance)
-    for position, pk in enumerate(order, start=1):
-        members[pk].rotation_order = position
-        members[pk].save(update_fields=["rotation_order"])
+def _reorder(alliance, positions, by):
+    """Number the active non-lead members 1, 2, … by ``positions`` ({id: wanted position});
+    a member not named keeps its place."""
+    members = alliance.memberships.filter(status=Membership.Status.ACTIVE, is_lead=False)
+    members = sorted(members, key=lambda m: (positions.get(m.pk, m.rotation_order), m.pk))
+    for position, membership in enumerate(members, start=1):
+        membership.rotation_order = position
+        membership.save(update_fields=["rotation_order"])
     audit.record(
         by=by,
         action="membership.reorder",
         obj=alliance,
         summary=f"调整{alliance}的轮值顺序",
-        order=[members[pk].branch.unit for pk in order],
+        order=[membership.branch.unit for membership in members],
     )
+
+
+def _edit(membership, changes, by):
+    """Corrections that are no decision (reason, note, dates), saved as they are."""
+    for name, (_, new) in changes.items():
+        setattr(membership, name, new)
+    membership.validate_constraints()
+    membership.save()
+    audit.record(
+        by=by,
+        action="membership.change",
+        obj=membership,
+        summary=f"修改{membership}",
+        changes=changes,
+    )
+
+
+def _delete(membership, by):
+    audit.record(
+        by=by,
+        action="membership.delete",
+        obj=membership,
+        summary=f"删除{membership}",
+        status=membership.status,
+        joined_on=membership.joined_on,
+        left_on=membership.left_on,
+    )
+    membership.delete()
+
+
+# A change of status in the admin's form is one of these decisions, with its form values.
+STATUS_STEPS = {
+    (Membership.Status.APPLIED, Membership.Status.ACTIVE): lambda m, by, wanted: _approve(
+        m, by, wanted["joined_on"], wanted["decision_note"]
+    ),
+    (Membership.Status.APPLIED, Membership.Status.REJECTED): lambda m, by, wanted: (
+        membership_reject(membership=m, by=by, note=wanted["decision_note"])
+    ),
+    (Membership.Status.ACTIVE, Membership.Status.LEFT): lambda m, by, wanted: _leave(
+        m, by, wanted["left_on"], wanted["decision_note"]
+    ),
+}
+WANTED = ["alliance_id", "branch_id", "status", "is_lead", "joined_on", "left_on"]
+WANTED += ["reason", "decision_note"]
+
+
+def _save(membership, wanted, by):
+    """Bring one membership to the state ``wanted`` in its form (all but lead and order)."""
+    if membership.pk is None:
+        if wanted["status"] not in Membership.OPEN:
+            raise ValidationError("新增的成员单位只能是“申请中”或“成员”。")
+        _apply(membership, by)
+        if wanted["status"] == Membership.Status.ACTIVE:  # entered as a member: approved at once
+            _approve(membership, by, wanted["joined_on"], wanted["decision_note"])
+        return
+    membership.refresh_from_db()
+    if (membership.alliance_id, membership.branch_id) != (
+        wanted["alliance_id"],
+        wanted["branch_id"],
+    ):
+        raise ValidationError("不能更换成员单位的联盟或党组织；请让其退出后重新申请。")
+    old, new = membership.status, wanted["status"]
+    step = STATUS_STEPS.get((old, new))
+    if old != new and step is None:
+        raise ValidationError(
+            f"{membership.branch}的状态不能从“{Membership.Status(old).label}”"
+            f"改为“{Membership.Status(new).label}”。"
+        )
+    plain = ["reason"] if step else ["reason", "joined_on", "left_on", "decision_note"]
+    changes = {
+        name: [getattr(membership, name), wanted[name]]
+        for name in plain
+        if getattr(membership, name) != wanted[name]
+    }
+    if changes:
+        _edit(membership, changes, by)
+    if step:
+        step(membership, by, wanted)
 
 
 @transaction.atomic
-def alliance_found(*, name, slug, kind, lead, members, reason, by, building=None, rotation_mode):
-    """Branches apply together to found a new alliance: it waits for approval as 申请成立."""
-    if lead in members:
-        members = [m for m in members if m != lead]
+def memberships_save(*, alliance, memberships=(), removed=(), positions=(), by):
+    """Save an alliance's memberships as edited in the admin, each change through its action.
+
+    ``memberships`` hold the values of their form. A new one is an application (申请中);
+    entered as 成员 it is approved at once (committee staff only). A change of status is the
+    decision it means: 申请中→成员 approves (with the form's join date and note), 申请中→未批准
+    rejects, 成员→已退出 leaves. Ticking 牵头单位 hands the lead over; ``positions``
+    ([(membership, rotation order)]) reorders the other members. Other edits are
+    corrections, saved as they are. ``removed`` are deleted, their audit entry keeping what
+    they were.
+
+    The rotation is frozen once, before any of these changes, so that members entered
+    together (say, a new alliance's roster with past join dates) share the past periods.
+    """
+    rotation_freeze(alliance=alliance)
+    rows = [(m, {name: getattr(m, name) for name in WANTED}) for m in memberships]
+    for membership in removed:
+        _delete(membership, by)
+    for membership, wanted in rows:
+        _save(membership, wanted, by)
+    if sum(wanted["is_lead"] for _, wanted in rows) > 1:
+        raise ValidationError("一个联盟只能有一个牵头单位。")
+    for membership, wanted in rows:  # after every join, so a new member can take the lead
+        if wanted["is_lead"] and not membership.is_lead:
+            _make_lead(membership, by)
+    for membership, wanted in rows:
+        if not wanted["is_lead"] and alliance.memberships.filter(pk=membership.pk, is_lead=True):
+            raise ValidationError("要更换牵头单位，请在新的牵头单位上勾选“牵头单位”。")
+    if positions:
+        _reorder(alliance, {membership.pk: position for membership, position in positions}, by)
+
+
+@transaction.atomic
+def alliance_found(*, alliance, lead, members, reason, by):
+    """Branches apply together to found ``alliance`` (unsaved): it waits as 申请成立."""
+    if lead is None:
+        raise ValidationError("请勾选一个（且只勾选一个）牵头单位。")
+    members = [m for m in members if m != lead]
     if not members:
         raise ValidationError("成立联盟至少需要牵头单位和一个成员单位。")
-    alliance = Alliance(
-        name=name,
-        slug=slug,
-        kind=kind,
-        building=building,
-        rotation=rotation_mode,
-        status=Alliance.Status.PROPOSED,
-        founded_on=timezone.localdate(),
-    )
+    alliance.status = Alliance.Status.PROPOSED
+    alliance.founded_on = timezone.localdate()
     alliance.full_clean()
     alliance.save()
     Membership.objects.bulk_create(
@@ -205,7 +313,7 @@ def alliance_found(*, name, slug, kind, lead, members, reason, by, building=None
         by=by,
         action="alliance.found",
         obj=alliance,
-        summary=f"{lead.unit}等{len(members) + 1}个单位申请成立{name}",
+        summary=f"{lead.unit}等{len(members) + 1}个单位申请成立{alliance}",
         members=[branch.name for branch in [lead, *members]],
     )
     return alliance
@@ -248,18 +356,16 @@ def alliance_found_decide(*, alliance, approve, by, note=""):
     return alliance
 
 
+BOOKING_FIELDS = ["facility_id", "branch_id", "starts_at", "ends_at", "purpose"]
+
+
 @transaction.atomic
-def booking_create(*, facility, branch, starts_at, ends_at, purpose, by):
-    """Book a room; refuses overlaps with a clear message on every database."""
-    Facility.objects.select_for_update().filter(pk=facility.pk).first()
-    booking = Booking(
-        facility=facility,
-        branch=branch,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        purpose=purpose,
-        booked_by=by,
-    )
+def booking_save(*, booking, by):
+    """Book a room or change a booking; refuses overlaps with a clear message on every database."""
+    Facility.objects.select_for_update().filter(pk=booking.facility_id).first()
+    before = Booking.objects.filter(pk=booking.pk).first() if booking.pk else None
+    if before is None:
+        booking.booked_by = by
     booking.full_clean()
     try:
         with transaction.atomic():
@@ -268,13 +374,24 @@ def booking_create(*, facility, branch, starts_at, ends_at, purpose, by):
         raise ValidationError("该时段已被其他单位预约，请换一个时间。") from error
     audit.record(
         by=by,
-        action="booking.create",
+        action=f"booking.{'change' if before else 'add'}",
         obj=booking,
-        summary=f"{branch.unit}预约{facility}",
-        starts_at=starts_at,
-        ends_at=ends_at,
+        summary=f"{booking.branch.unit}{'修改' if before else ''}预约{booking.facility}",
+        changes=audit.changed_fields(before or Booking(), booking, BOOKING_FIELDS),
     )
     return booking
+
+
+@transaction.atomic
+def booking_delete(*, booking, by):
+    audit.record(
+        by=by,
+        action="booking.delete",
+        obj=booking,
+        summary=f"删除{booking.branch.unit}对{booking.facility}的预约",
+        deleted={name: getattr(booking, name) for name in BOOKING_FIELDS},
+    )
+    booking.delete()
 
 
 RECORD_FIELDS = {
@@ -317,12 +434,44 @@ def earlier_submission(model, alliance, token):
     return model.objects.filter(alliance=alliance, submission_token=token).first()
 
 
-@transaction.atomic
-def record_save(*, record, attendance, by, photos=(), caption="", token=None):
-    """Create or change a meeting or activity with its attendance and new photos, audited.
+def _check_members(record, branch_ids):
+    """The host and the attending branches are members of the alliance (or were)."""
+    members = set(
+        record.alliance.memberships.exclude(
+            status__in=[Membership.Status.APPLIED, Membership.Status.REJECTED]
+        ).values_list("branch_id", flat=True)
+    )
+    strangers = set(branch_ids) - members
+    if strangers:
+        names = "、".join(Branch.objects.filter(pk__in=strangers).values_list("unit", flat=True))
+        raise ValidationError(f"{names}不是{record.alliance}的成员单位，不能作为主办或参加单位。")
 
-    ``attendance`` maps branch ids to head counts (0 or missing: did not attend). A second
-    submission of the same form (same ``token``) saves nothing and raises DuplicateSubmission.
+
+def _save_photos(record, photos, removed):
+    """Add the new photos (numbered after the others unless placed), change and remove."""
+    for photo in removed:
+        if photo.meeting_id != record.pk and photo.activity_id != record.pk:
+            raise ValidationError("只能删除本记录的照片。")
+        photo.delete()
+    start = record.photos.count()
+    for photo in photos:
+        if photo.pk is None:
+            for field, value in _record_link(record).items():
+                setattr(photo, field, value)
+            photo.caption = photo.caption or f"{record}现场照片"
+            if photo.position is None:
+                photo.position, start = start, start + 1
+        photo.save()
+
+
+@transaction.atomic
+def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=None):
+    """Create or change a meeting or activity with its attendance and photos, audited.
+
+    ``attendance`` maps branch ids to head counts (0 or missing: did not attend). ``photos``
+    are Photo rows to add (a new one without a caption is called after the record, without
+    a position goes last) or change; ``removed_photos`` are deleted. A second submission of
+    the same form (same ``token``) saves nothing and raises DuplicateSubmission.
     """
     model = type(record)
     if token and record.pk is None:
@@ -332,6 +481,9 @@ def record_save(*, record, attendance, by, photos=(), caption="", token=None):
         record.submission_token = token
     before = model.objects.filter(pk=record.pk).first() if record.pk else None
     before_attendance = _attendance_of(before) if before else {}
+    wanted = {branch: heads for branch, heads in attendance.items() if heads}
+    known = {before.host_id, *before_attendance} if before else set()  # kept as they were
+    _check_members(record, {record.host_id, *wanted} - known)
     if record.pk is None:
         record.created_by = by
     try:
@@ -344,18 +496,11 @@ def record_save(*, record, attendance, by, photos=(), caption="", token=None):
         raise ValidationError(
             "保存失败：与刚刚登记的记录冲突（例如本季度例会已登记），请刷新后再试。"
         ) from error
-    wanted = {branch: heads for branch, heads in attendance.items() if heads}
     record.attendance.exclude(branch_id__in=wanted).delete()
     for branch_id, heads in wanted.items():
         record.attendance.update_or_create(branch_id=branch_id, defaults={"head_count": heads})
-    start = record.photos.count()
-    for number, image in enumerate(photos):
-        Photo.objects.create(
-            **_record_link(record),
-            image=image,
-            caption=caption or f"{record}现场照片",
-            position=start + number,
-        )
+    added = sum(photo.pk is None for photo in photos)
+    _save_photos(record, photos, removed_photos)
     name = model._meta.model_name
     fields = RECORD_FIELDS[name]
     changes = {
@@ -365,8 +510,12 @@ def record_save(*, record, attendance, by, photos=(), caption="", token=None):
     }
     if before_attendance != wanted:
         changes["attendance"] = [before_attendance, wanted]
-    if photos:
-        changes["photos_added"] = len(photos)
+    if added:
+        changes["photos_added"] = added
+    if len(photos) > added:
+        changes["photos_changed"] = len(photos) - added
+    if removed_photos:
+        changes["photos_removed"] = [photo.caption for photo in removed_photos]
     audit.record(
         by=by,
         action=f"{name}.{'change' if before else 'add'}",

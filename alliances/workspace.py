@@ -199,8 +199,7 @@ class RecordFormView(KeptAllianceMixin, View):
             saved = services.record_save(
                 record=form.save(commit=False),
                 attendance=form.attendance(),
-                photos=form.cleaned_data["photos"],
-                caption=form.cleaned_data["photo_caption"],
+                photos=form.new_photos(),
                 token=form.cleaned_data["form_token"] if pk is None else None,
                 by=request.user,
             )

@@ -54,33 +54,24 @@ def room(db):
     return Facility.objects.create(building=alliance.building, name="党员活动室", kind="activity")
 
 
+def book(room, branch, starts_at, ends_at, purpose, by):
+    booking = Booking(
+        facility=room, branch=branch, starts_at=starts_at, ends_at=ends_at, purpose=purpose
+    )
+    return services.booking_save(booking=booking, by=by)
+
+
 def at(hour, day=1):
     return timezone.make_aware(datetime(2026, 3, day, hour, 0))
 
 
 def test_overlapping_bookings_are_refused_with_a_clear_message(room, committee):
     first, second = BranchFactory(unit="审计局"), BranchFactory(unit="妇联")
-    services.booking_create(
-        facility=room,
-        branch=first,
-        starts_at=at(9),
-        ends_at=at(11),
-        purpose="主题党日",
-        by=committee,
-    )
+    book(room, first, at(9), at(11), "主题党日", committee)
     with pytest.raises(ValidationError) as refused:
-        services.booking_create(
-            facility=room,
-            branch=second,
-            starts_at=at(10),
-            ends_at=at(12),
-            purpose="学习",
-            by=committee,
-        )
+        book(room, second, at(10), at(12), "学习", committee)
     assert "已被审计局预约" in " ".join(refused.value.messages)
-    services.booking_create(
-        facility=room, branch=second, starts_at=at(11), ends_at=at(12), purpose="学习", by=committee
-    )
+    book(room, second, at(11), at(12), "学习", committee)
     assert Booking.objects.count() == 2
 
 
@@ -102,14 +93,7 @@ def test_the_database_itself_refuses_an_overlap(room):
 
 def test_a_booking_must_end_after_it_starts(room, committee):
     with pytest.raises(ValidationError):
-        services.booking_create(
-            facility=room,
-            branch=BranchFactory(),
-            starts_at=at(11),
-            ends_at=at(11) - timedelta(minutes=1),
-            purpose="x",
-            by=committee,
-        )
+        book(room, BranchFactory(), at(11), at(11) - timedelta(minutes=1), "x", committee)
 
 
 def test_a_federation_needs_a_building(db):

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliances import services
-from alliances.models import FIRST_YEAR, Attendance, Photo
+from alliances.models import FIRST_YEAR, Alliance, Attendance, Photo
+from tests.alliances.test_applications import apply
 from tests.factories import (
     ActivityFactory,
     AllianceFactory,
@@ -48,16 +49,13 @@ def test_public_pages_never_show_contacts_or_unapproved_applications(
 ):
     alliance, _ = alliance_with_members
     applicant = BranchFactory(unit="申请中的单位", contact="0400-1234567")
-    services.membership_apply(alliance=alliance, branch=applicant, reason="想加入", by=reader)
+    apply(alliance, applicant, reader, reason="想加入")
     proposed = services.alliance_found(
-        name="待批准的联盟",
-        slug="pending",
-        kind="office",
+        alliance=Alliance(name="待批准的联盟", slug="pending", kind="office"),
         lead=BranchFactory(),
         members=[BranchFactory()],
         reason="",
         by=reader,
-        rotation_mode="quarter",
     )
     pages = [
         reverse("alliances:directory"),
