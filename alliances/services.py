@@ -482,7 +482,8 @@ def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=N
     before = model.objects.filter(pk=record.pk).first() if record.pk else None
     before_attendance = _attendance_of(before) if before else {}
     wanted = {branch: heads for branch, heads in attendance.items() if heads}
-    known = {before.host_id, *before_attendance} if before else set()  # kept as they were
+    kept = before and before.alliance_id == record.alliance_id
+    known = {before.host_id, *before_attendance} if kept else set()  # as they were
     _check_members(record, {record.host_id, *wanted} - known)
     if record.pk is None:
         record.created_by = by

@@ -25,7 +25,13 @@ from alliances.models import (
 )
 from portal.models import AuditEntry
 from tests.alliances.test_rotation import hosts
-from tests.factories import ActivityFactory, BranchFactory, MeetingFactory
+from tests.factories import (
+    ActivityFactory,
+    AllianceFactory,
+    BranchFactory,
+    MeetingFactory,
+    MembershipFactory,
+)
 
 TODAY = date(2025, 8, 20)
 
@@ -142,6 +148,20 @@ def test_a_refusal_by_the_service_is_shown_on_the_admin_form_and_saves_nothing(
     assert "外单位不是第一联盟的成员单位" in errors(response)
     assert response.context["adminform"].form["topics"].value() == "保留"
     assert not JointMeeting.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_a_meeting_moved_to_another_alliance_cannot_keep_a_host_from_the_old_one(
+    staff, alliance_with_members
+):
+    alliance, members = alliance_with_members
+    other = MembershipFactory(alliance=AllianceFactory(name="第二联盟"), is_lead=True).alliance
+    meeting = MeetingFactory(alliance=alliance, host=members[0].branch, held_on=date(2025, 7, 5))
+    data = meeting_post(other, members[0].branch, held_on="2025-07-05", topics=meeting.topics)
+    response = staff.post(reverse("admin:alliances_jointmeeting_change", args=[meeting.pk]), data)
+    assert response.status_code == 200
+    assert "不是第二联盟的成员单位" in errors(response)
+    meeting.refresh_from_db()
+    assert meeting.alliance == alliance
 
 
 def test_a_future_activity_cannot_be_marked_held_in_the_admin(staff, alliance_with_members):
