@@ -12,7 +12,8 @@ templates have no inline code (simple_history's history page has one inline styl
 paginator border, which the browser drops). The workspace's forms load no editor script:
 their rich-text fields are plain text boxes there.
 
-Also here: the password rule of 等级保护 and the page django-axes shows a locked-out login.
+Also here: the password rule of 等级保护, the page django-axes shows a locked-out login, and
+the reader's address as the site trusts it.
 """
 
 import re
@@ -90,3 +91,12 @@ def lockout_response(request, original_response=None, credentials=None):
     response = render(request, "security/lockout.html", context, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+def client_ip(request):
+    """The reader's address: REMOTE_ADDR, or behind the TLS proxy the header nginx sets (the
+    one django-axes trusts); a client-sent header is never believed without the proxy."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.BEHIND_TLS_PROXY:
+        return request.META.get(settings.AXES_IPWARE_META_PRECEDENCE_ORDER[0]) or address
+    return address
