@@ -408,21 +408,3 @@ class ViewCountBatch(models.Model):
 
     def __str__(self):
         return self.key
-
-
-class ViewCountDoubt(models.Model):
-    """A view whose count was sent to Redis without an answer (see articles/viewcounts.py):
-    settled, and then deleted, by the process that sent it or by the next flush."""
-
-    marker = models.CharField(max_length=200)
-    number = models.PositiveBigIntegerField()
-    article_id = models.BigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "待核对的浏览"
-        verbose_name_plural = "待核对的浏览"
-        ordering = ["created_at", "pk"]
-
-    def __str__(self):
-        return f"{self.marker} #{self.number}"

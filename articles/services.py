@@ -125,7 +125,8 @@ def article_set_pinned(*, article, pinned, by):
     return article
 
 
-def record_view(article, request=None):
-    """Count one view (buffered in Redis in production, see viewcounts.py)."""
-    viewcounts.record(article.pk, request)
+def record_view(article, request):
+    """Count ``request`` as a view of ``article`` (see viewcounts.py: GET only, once per
+    client and window, added to the database within a minute)."""
+    viewcounts.record(request, article.pk)
     article.view_count += 1

@@ -11,8 +11,9 @@ from .factories import ArticleFactory, CategoryFactory, StaffFactory, UserFactor
 @pytest.fixture(autouse=True)
 def _clean_cache(monkeypatch):
     cache.clear()
-    # A fresh view counter: a test that stops Redis must not leave the next one paused.
-    monkeypatch.setattr(viewcounts, "counter", viewcounts.Counter())
+    # A fresh view buffer, sent only when a test says so (viewcounts.send or flush): no view
+    # of one test reaches the next, and no timer thread writes behind a test's back.
+    monkeypatch.setattr(viewcounts, "buffer", viewcounts.Buffer(send_every=None))
     yield
     cache.clear()
 
