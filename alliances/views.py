@@ -8,6 +8,7 @@ from django.views.generic import DetailView, ListView
 from portal import pagecache
 from portal.charts import bar_chart
 from portal.mixins import FilteredListMixin
+from portal.pagecache import cached_page
 
 from . import selectors
 from .filters import ActivityFilter, YearForm
@@ -40,6 +41,7 @@ def _charts(figures, year, prefix):
     ]
 
 
+@cached_page(query=["year"])
 def directory(request):
     """All approved alliances, grouped by kind and building, with this year's figures."""
     year, form = _year(request)
@@ -50,6 +52,7 @@ def directory(request):
     charts = pagecache.fragment(
         f"directory-charts:{year}",
         lambda: _charts(selectors.figures(Alliance.objects.public(), year), year, "all"),
+        request=request,
     )
     context = {
         "groups": selectors.directory(),
@@ -60,6 +63,7 @@ def directory(request):
     return render(request, "alliances/directory.html", context)
 
 
+@cached_page(query=["year"])
 def alliance_detail(request, slug):
     try:
         alliance = selectors.alliance_for_page(slug)
@@ -103,6 +107,7 @@ def _heads(model_field):
     )
 
 
+@cached_page(query=["page", *ActivityFilter.base_filters])
 class ActivityListView(FilteredListMixin, ListView):
     template_name = "alliances/activity_list.html"
     context_object_name = "activities"
@@ -136,12 +141,14 @@ class RecordView(DetailView):
         )
 
 
+@cached_page
 class ActivityView(RecordView):
     model = Activity
     template_name = "alliances/activity_detail.html"
     context_object_name = "activity"
 
 
+@cached_page
 class MeetingView(RecordView):
     model = JointMeeting
     template_name = "alliances/meeting_detail.html"

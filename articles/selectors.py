@@ -162,3 +162,13 @@ def stale_condition(now=None):
     for column_type, period in Category.UPDATE_PERIODS.items():
         condition |= Q(column_type=column_type, last_published_at__lt=now - period)
     return condition
+
+
+def next_scheduled_publication():
+    """When the next scheduled article appears by itself (portal/pagecache.py), or None."""
+    return (
+        Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )

@@ -1,4 +1,8 @@
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
+from django.db.models import Max
+
+from portal.pagecache import cached_page
 
 from .models import Article
 from .selectors import site_tree
@@ -12,6 +16,10 @@ class ArticleSitemap(Sitemap):
 
     def lastmod(self, item):
         return item.updated_at
+
+    def get_latest_lastmod(self):
+        """For the index: one aggregate, not every article loaded to find the newest."""
+        return Article.objects.published().aggregate(latest=Max("updated_at"))["latest"]
 
 
 class CategorySitemap(Sitemap):
@@ -27,4 +35,14 @@ class CategorySitemap(Sitemap):
         ]
 
 
-sitemaps = {"articles": ArticleSitemap, "sections": CategorySitemap}
+SITEMAPS = {"articles": ArticleSitemap, "sections": CategorySitemap}
+
+
+@cached_page(prefs=())
+def index(request):
+    return sitemap_views.index(request, SITEMAPS)
+
+
+@cached_page(query=["p"], prefs=())
+def section(request, section):
+    return sitemap_views.sitemap(request, SITEMAPS, section=section)

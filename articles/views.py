@@ -7,17 +7,47 @@ from django.views.generic import DetailView, ListView
 
 from portal import pagecache
 from portal.mixins import FilteredListMixin
+from portal.models import FriendlyLink
+from portal.pagecache import cached_page
 from portal.precompiled import Precompiled
 from portal.zh import to_simplified
 
-from . import services
+from . import services, viewcounts
 from .filters import ArticleFilter, SearchForm
 from .models import Article, Attachment
 from .search import TitleFirst
-from .selectors import in_order, published_in_section, site_tree_for
+from .selectors import front_page, in_order, published_in_section, site_tree_for
 
 PAGE_SIZE = 20
 SEARCH_LIMIT = 1000  # results counted and listed (50 pages); see articles/search.py
+HOME_SECTION_SIZE = 6
+# The home page's lists of published articles: name → (which, how many).
+HOME_LISTS = {
+    "headlines": (Q(headline=True) & ~Q(cover=""), 5),
+    "pinned": (Q(pinned=True), 8),
+    "notices": (Q(kind__in=[Article.Kind.NOTICE, Article.Kind.POLICY]), 8),
+    "videos": (Q(kind=Article.Kind.VIDEO), 4),
+}
+
+
+@cached_page
+def home(request):
+    tree = site_tree_for(request)
+    blocks, lists = front_page(
+        [section for section in tree.nav if not section.is_topic], HOME_SECTION_SIZE, HOME_LISTS
+    )
+    topic_sections = [section for section in tree.nav if section.is_topic]
+    context = {
+        **lists,
+        "section_blocks": blocks,
+        "topics": [topic for section in topic_sections for topic in section.nav_subsections],
+        "links": pagecache.fragment(
+            "friendly-links",
+            lambda: list(FriendlyLink.objects.filter(is_active=True)),
+            request=request,
+        ),
+    }
+    return render(request, "portal/home.html", context)
 
 
 def can_preview(user):
@@ -25,6 +55,7 @@ def can_preview(user):
     return user.is_active and user.is_staff and user.has_perm("articles.view_article")
 
 
+@cached_page(query=["page", *ArticleFilter.base_filters])
 class CategoryView(FilteredListMixin, ListView):
     """A section or sub-section: its articles, newest first, with sub-section tabs and filters."""
 
@@ -47,7 +78,9 @@ class CategoryView(FilteredListMixin, ListView):
         return {
             "subsections": self.section.subsections if self.category is self.section else [],
             # Finding the years reads every article of the section: once per content version.
-            "years": pagecache.fragment(f"years:{self.category.pk}", self.publication_years),
+            "years": pagecache.fragment(
+                f"years:{self.category.pk}", self.publication_years, request=self.request
+            ),
         }
 
     def publication_years(self):
@@ -67,6 +100,11 @@ class CategoryView(FilteredListMixin, ListView):
         return super().get_context_data(category=self.category, section=self.section, **kwargs)
 
 
+def _count_cached_view(request, pk):
+    viewcounts.record(request, pk)
+
+
+@cached_page(on_hit=_count_cached_view)
 class ArticleView(DetailView):
     """An article as DOMAIN.md describes it; staff see unpublished ones with a 预览 banner."""
 
@@ -84,13 +122,6 @@ class ArticleView(DetailView):
         else:
             raise Http404("文章不存在或尚未发布")
         return site_tree_for(self.request).attach([article])[0]
-
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        if self.object.is_public:
-            # A cached copy of this page still counts each view (portal/pagecache.py).
-            response.count_view_of = self.object.pk
-        return response
 
     def get_context_data(self, **kwargs):
         article = self.object
@@ -151,6 +182,7 @@ def _neighbour(article, name):
     return Article.from_db(None, ["id", "title"], [pk, getattr(article, f"{name}_title")])
 
 
+@cached_page(query=["q", "page"])
 def search(request):
     """站内搜索: title, abstract and body; two-character Chinese words included."""
     form = SearchForm(request.GET)

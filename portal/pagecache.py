@@ -1,174 +1,113 @@
-"""Whole pages for anonymous readers, kept in the shared cache and dropped at once on change.
+"""Whole pages for readers, kept in the shared cache and dropped at once when content changes.
 
-There is one content version in the shared cache. Every stored page and fragment carries
-the version it was made under, and is used only while that is still the current one.
-Saving or deleting anything a reader can see (an article, a section, the site settings,
-an alliance record …) increments the version, so every worker on every host stops using
-the old pages at the same moment; they are then overwritten or expire. The increment is
-done at once and again when the transaction commits, so a page rendered from data read
-just before the commit cannot outlive it. A scheduled article needs no save to appear:
-the time of the next scheduled publication is kept beside the version, and the first
-request after it bumps the version.
+What it guarantees:
 
-A cached page costs one cache round trip: the version, the next scheduled change and the
-page are fetched together. A page rendered anew makes one more for what nearly every page
-needs (the section tree, site settings, navigation and footer), not fetched with the page
-because a cached page needs none of it.
+- **A page is cached only if its view says what it depends on**, with ``@cached_page``: the
+  query parameters and reader preferences (字号, 关怀模式, 简/繁) that make a different page.
+  Before the view runs, every other query parameter is removed from the request, and the
+  preferences are read through ``Preference.read`` (junk reads as the default). So nothing
+  outside the key can reach a cached page, and junk cannot split the cache.
+- **The key is a hash of every part, each kept apart** (scheme, host, path, the declared
+  parameters and preferences, and the settings behind the security headers the page is
+  stored with); no two different requests share a key.
+- **A cached page is what an anonymous reader sees.** It is stored only from a 200 response
+  rendered for an anonymous user that sets no cookie (a page with a form sets its CSRF
+  cookie). Logged-in users may be served it — the public pages are the same for them — but
+  what they are shown is never stored; a staff preview of an unpublished article has no
+  cached copy, since readers get a 404 there.
+- **A change is visible at once, in every worker.** Apps name their public models with
+  ``watch()``; saving or deleting one increments the content version in the shared cache,
+  at once and again when the transaction commits (so a page rendered from data read just
+  before the commit cannot outlive it). Every page and fragment is stored with the version
+  it was made under and used only while that is current. A scheduled change (an article
+  with a publish time ahead) needs no save: the time of the next one is kept beside the
+  version, and the first request after it bumps the version. Raw saves (fixtures, restore)
+  do not bump; the restore bumps once when it is done.
+- **Only with a cache every process shares** (``settings.PORTAL_SHARED_CACHE``: Redis, or
+  the development server's single process). With one cache per worker, one worker would
+  never hear of another's change, so nothing is cached at all.
 
-Only GET requests without a session cookie are served from or stored in the cache, and
-only 200 responses that set no cookie (a page with a CSRF token always sets one). So a
-logged-in user, a staff preview and every form page go to the view, always.
-
-The middleware comes first of all, so a cached page skips the rest of the stack: it is
-stored with the headers the other middleware added (security headers, Content-Security-
-Policy) and replayed with them. The key holds the scheme, and a fingerprint of the settings
-behind those headers (``SECURE_*`` and the CSP), so a changed policy is not answered with
-old headers and, once HTTPS is required, a plain-HTTP copy is not used.
+The middleware comes first of all, so a cached page costs one cache round trip (the
+version, the next scheduled change and the page are fetched together) and skips the rest
+of the stack; it is stored whole, with the headers the other middleware added.
+A view may name a function to run each time its page is served from the cache
+(``on_hit``; the articles app counts a view there).
 """
 
 import contextlib
 import functools
 import hashlib
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import checks
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import HttpResponse
-from django.utils import timezone
+from django.http import QueryDict
+from django.urls import Resolver404, resolve
+from django.utils.http import urlencode
 
 from . import preferences
 
 VERSION_KEY = "pagecache:version"
 NEXT_CHANGE_KEY = "pagecache:next-change"
-SKIP_PREFIXES = ("/workspace/", "/editor/", "/prefs/", "/static/", "/media/", "/healthz")
-# Only these query parameters change a page; others must not split (or flood) the cache.
-QUERY_KEYS = ("q", "page", "category", "kind", "year", "quarter", "line", "alliance", "branch")
-# The reader's preferences (字号, 关怀模式, 简/繁): each combination is a copy of its own.
-COOKIE_KEYS = preferences.COOKIE_NAMES
 
 
-def versioned(*keys):
-    """(current version, {key: value} of ``keys``) in one round trip; version None when the
-    cache is unavailable."""
-    return _current(_get_many([VERSION_KEY, NEXT_CHANGE_KEY, *keys]), _now_ms())
+@dataclass(frozen=True)
+class Depends:
+    """What a view's page depends on besides its path (see ``cached_page``)."""
+
+    query: tuple = ()
+    preferences: tuple = preferences.ALL
+    on_hit: object = None
 
 
-def _get_many(keys):
-    get_many = getattr(cache, "get_many_quickly", cache.get_many)  # the former with Redis
-    return get_many(keys)
+def cached_page(view=None, *, query=(), prefs=preferences.ALL, on_hit=None):
+    """Declare a view's page cacheable: ``query`` names the parameters that make a different
+    page, ``prefs`` the reader preferences it shows (all, for HTML pages). ``on_hit(request,
+    **url_kwargs)`` runs for each copy served from the cache. For a function, a view class
+    or a view instance (a feed)."""
+
+    def declare(view):
+        view.page_cache = Depends(tuple(query), tuple(prefs), on_hit)
+        return view
+
+    return declare if view is None else declare(view)
 
 
-def _now_ms():
-    return int(time.time() * 1000)
-
-
-def _current(values, now_ms):
-    version = values.get(VERSION_KEY)
-    if version is None:
-        version = now_ms  # a fresh cache must not meet stale entries
-        if not cache.add(VERSION_KEY, version, None):
-            version = cache.get(VERSION_KEY)  # another worker was first, or the cache is down
-    next_change = values.get(NEXT_CHANGE_KEY)
-    if version is not None and next_change is not None and now_ms >= next_change:
-        content_changed()
-        version = cache.get(VERSION_KEY)
-    return version, values
-
-
-# Pages this process has seen count a view (article pages), by key; a bounded memo.
-_counting_pages = {}
-
-
-def _remember_counting(key):
-    if len(_counting_pages) >= 10_000:
-        _counting_pages.clear()
-    _counting_pages[key] = True
-
-
-def _shares_redis_with_view_counts():
-    return getattr(cache, "is_at", bool)(settings.REDIS_URL)
-
-
-def _counting_lookup(key, now_ms):
-    """For a page this process has seen count views: (what the view counter's lookup did,
-    the page's keys), the view counted if the stored copy is current, in one round trip
-    (articles/viewcounts.py). (None, None) for other pages, and unless the page cache and
-    the view counts share one Redis."""
-    if key not in _counting_pages or not _shares_redis_with_view_counts():
+def _declared(request):
+    """(``Depends``, URL kwargs) of the view at the request's path, or (None, None)."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
         return None, None
-    from articles import viewcounts
-
-    names = (VERSION_KEY, NEXT_CHANGE_KEY, key)
-    lookup = viewcounts.counter.lookup([cache.make_key(name) for name in names], key, now_ms)
-    if lookup is None:
-        return None, None
-    pairs = zip(names, lookup.values, strict=True)
-    return lookup, {name: cache.decode(raw) for name, raw in pairs if raw is not None}
+    view = getattr(match.func, "view_class", match.func)
+    return getattr(view, "page_cache", None), match.kwargs
 
 
-# What nearly every page shows, fetched with the content version (and, in the middleware,
-# with the page itself): one cache round trip for all of it.
-PREFETCHED = ("site-tree", "site-settings", "site-nav", "site-footer")
+def _keep_only(request, names):
+    """Remove every query parameter but ``names`` from the request, before the view runs."""
+    if all(name in names for name in request.GET):
+        return
+    query = urlencode([(name, value) for name in names for value in request.GET.getlist(name)])
+    request.META["QUERY_STRING"] = query
+    request.GET = QueryDict(query)
 
 
-def _fragment_key(name):
-    return f"fragment:{name}"
-
-
-def _prefetch(request):
-    """The content version and the common fragments, fetched once per request."""
-    if not hasattr(request, "_fragments"):
-        request._fragments = versioned(*map(_fragment_key, PREFETCHED))
-    return request._fragments
-
-
-def content_changed():
-    """Readers' content changed: new pages from now on, in every worker."""
-    with contextlib.suppress(ValueError):  # no version yet: the next request starts one
-        cache.incr(VERSION_KEY)
-    upcoming = _next_scheduled_change()
-    if upcoming is None:
-        cache.delete(NEXT_CHANGE_KEY)
-    else:  # whole milliseconds: the counting lookup's script compares them too
-        cache.set(NEXT_CHANGE_KEY, int(upcoming.timestamp() * 1000), None)
-
-
-def on_content_saved_or_deleted(sender, **kwargs):
-    """Signal receiver for every model readers can see (connected in portal/apps.py)."""
-    content_changed()
-    transaction.on_commit(content_changed)
-
-
-def _next_scheduled_change():
-    from articles.models import Article
-
-    return (
-        Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
-        .order_by("published_at")
-        .values_list("published_at", flat=True)
-        .first()
+def page_key(request, depends):
+    parts = (
+        request.scheme,
+        request.get_host(),
+        request.path,
+        [(name, request.GET.getlist(name)) for name in depends.query],
+        [preference.read(request) for preference in depends.preferences],
+        _headers_fingerprint(),
     )
-
-
-def fragment(name, build, timeout=600, request=None):
-    """A piece of pages (section tree, navigation, footer …) cached under the content
-    version. With ``request``, the common ones come from the request's single look-up."""
-    key = _fragment_key(name)
-    if request is not None and name in PREFETCHED:
-        version, values = _prefetch(request)
-    else:
-        version, values = versioned(key)
-    if version is None:
-        return build()
-    stored = values.get(key)
-    if stored is not None and stored[0] == version:
-        return stored[1]
-    value = build()
-    cache.set(key, (version, value), timeout)
-    return value
+    return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @functools.cache
@@ -179,8 +118,7 @@ def _headers_fingerprint():
         for name in dir(settings)
         if name.startswith(("SECURE_", "CONTENT_SECURITY_POLICY", "X_FRAME_"))
     )
-    values = repr([(name, getattr(settings, name)) for name in names])
-    return hashlib.sha256(values.encode()).hexdigest()[:16]
+    return repr([(name, getattr(settings, name)) for name in names])
 
 
 @receiver(setting_changed)
@@ -188,28 +126,103 @@ def _forget_fingerprint(**kwargs):
     _headers_fingerprint.cache_clear()
 
 
-def page_key(request):
-    query = "&".join(
-        f"{name}={value}" for name in QUERY_KEYS for value in request.GET.getlist(name)
-    )
-    prefs = "&".join(request.COOKIES.get(name, "") for name in COOKIE_KEYS)
-    raw = (
-        f"{request.scheme}|{request.get_host()}|{request.path}|{query}|{prefs}"
-        f"|{_headers_fingerprint()}"
-    )
-    return f"page:{hashlib.sha256(raw.encode()).hexdigest()}"
+@checks.register(checks.Tags.caches, deploy=True)
+def _check_shared_cache(app_configs, **kwargs):
+    if settings.PORTAL_SHARED_CACHE:
+        return []
+    return [
+        checks.Warning(
+            "没有设置 REDIS_URL：各个 gunicorn 进程没有共享的缓存，整页缓存和页面片段缓存已关闭，"
+            "网站能正常运行但较慢。",
+            hint="生产环境请设置 REDIS_URL（见 README 的“部署”）。",
+            id="portal.W001",
+        )
+    ]
 
 
-def _cacheable_request(request):
-    return (
-        settings.PORTAL_PAGE_CACHE
-        and request.method == "GET"
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and not request.path.startswith((*SKIP_PREFIXES, "/" + settings.ADMIN_URL))
-    )
+# The content version -------------------------------------------------------------------------
+
+_next_changes = []  # functions that say when an app's content next changes without a save
 
 
-def _cacheable_response(request, response):
+def watch(*models, next_change=None):
+    """For an app's ``AppConfig.ready()``: saving or deleting any of ``models`` changes what
+    readers see; ``next_change()`` returns when the app's content next changes by itself
+    (a scheduled publication), or None."""
+    for model in models:
+        label = model._meta.label
+        post_save.connect(_saved_or_deleted, sender=model, dispatch_uid=f"pagecache-s-{label}")
+        post_delete.connect(_saved_or_deleted, sender=model, dispatch_uid=f"pagecache-d-{label}")
+    if next_change is not None and next_change not in _next_changes:
+        _next_changes.append(next_change)
+
+
+def _saved_or_deleted(sender, raw=False, **kwargs):
+    if not raw:
+        content_changed()
+        transaction.on_commit(content_changed)
+
+
+def content_changed():
+    """Readers' content changed: new pages from now on, in every worker."""
+    with contextlib.suppress(ValueError):  # no version yet: the next request starts one
+        cache.incr(VERSION_KEY)
+    upcoming = [when for when in (change() for change in _next_changes) if when is not None]
+    if upcoming:
+        cache.set(NEXT_CHANGE_KEY, min(upcoming).timestamp(), None)
+    else:
+        cache.delete(NEXT_CHANGE_KEY)
+
+
+def versioned(*keys):
+    """(the current content version, {key: value} of ``keys``) in one round trip; the version
+    is None when the cache is not shared or not available."""
+    if not settings.PORTAL_SHARED_CACHE:
+        return None, {}
+    values = cache.get_many([VERSION_KEY, NEXT_CHANGE_KEY, *keys])
+    version = values.get(VERSION_KEY)
+    if version is None:
+        version = time.time_ns()  # a new cache must not meet entries of an old one
+        if not cache.add(VERSION_KEY, version, None):
+            version = cache.get(VERSION_KEY)  # another worker was first, or the cache is down
+    next_change = values.get(NEXT_CHANGE_KEY)
+    if version is not None and next_change is not None and time.time() >= next_change:
+        content_changed()
+        version = cache.get(VERSION_KEY)
+    return version, values
+
+
+def _version(request):
+    """The content version, looked up once per request."""
+    if not hasattr(request, "content_version"):
+        request.content_version = versioned()[0]
+    return request.content_version
+
+
+# Fragments: what many pages show, built once per content version -------------------------
+
+_fragments = {}  # name: (version, value), in this process
+
+
+def fragment(name, build, request=None):
+    """A piece of pages (section tree, navigation, footer, a chart …) built once per content
+    version and kept in this process: no cache round trip once the request knows the
+    version. ``name`` must come from code or validated input (it is a key in memory)."""
+    version = _version(request) if request is not None else versioned()[0]
+    if version is None:
+        return build()
+    stored = _fragments.get(name)
+    if stored is not None and stored[0] == version:
+        return stored[1]
+    value = build()
+    _fragments[name] = (version, value)
+    return value
+
+
+# The middleware ------------------------------------------------------------------------------
+
+
+def _storable(request, response):
     user = getattr(request, "user", None)
     return (
         response.status_code == 200
@@ -221,65 +234,32 @@ def _cacheable_response(request, response):
     )
 
 
-class AnonymousPageCacheMiddleware:
-    """Serve anonymous GETs from the shared cache; see the module docstring for the rules."""
+class PageCacheMiddleware:
+    """Serve and store declared pages; see the module docstring for the rules."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _cacheable_request(request):
+        depends, url_kwargs = _declared(request)
+        if depends is None:
             return self.get_response(request)
-        key = page_key(request)
-        now_ms = _now_ms()
-        lookup, values = _counting_lookup(key, now_ms)
-        if lookup is None:
-            values = _get_many([VERSION_KEY, NEXT_CHANGE_KEY, key])
-        else:
-            request.view_lookup = lookup  # what articles.viewcounts.record() reads
-        try:
-            return self._respond(request, key, *_current(values, now_ms))
-        finally:
-            if lookup is not None and lookup.in_doubt is not None:
-                from articles import viewcounts
-
-                viewcounts.counter.done(lookup)
-
-    def _respond(self, request, key, version, values):
-        if version is None:  # the cache is down: render, as without it
+        _keep_only(request, depends.query)
+        if not (settings.PORTAL_PAGE_CACHE and request.method == "GET"):
             return self.get_response(request)
+        key = page_key(request, depends)
+        version, values = versioned(key)
+        request.content_version = version
         stored = values.get(key)
-        if stored is not None and stored[0] == version:
-            return self._replay(stored[1], key, request)
+        if version is not None and stored is not None and stored[0] == version:
+            if depends.on_hit is not None:
+                depends.on_hit(request, **url_kwargs)
+            response = stored[1]
+            response["X-Page-Cache"] = "hit"
+            return response
         response = self.get_response(request)
-        if _cacheable_response(request, response):
-            count_view_of = getattr(response, "count_view_of", None)
-            entry = (
-                response.status_code,
-                [(k, v) for k, v in response.items() if k.lower() != "x-page-cache"],
-                response.content,
-                count_view_of,
-            )
-            cache.set(key, (version, entry), settings.PORTAL_PAGE_CACHE_SECONDS)
-            if count_view_of is not None and _shares_redis_with_view_counts():
-                from articles import viewcounts
-
-                viewcounts.note_page(
-                    key, version, count_view_of, settings.PORTAL_PAGE_CACHE_SECONDS
-                )
-                _remember_counting(key)
+        if version is not None and _storable(request, response):
+            # Pickled whole, as Django's own cache middleware stores pages.
+            cache.set(key, (version, response), settings.PORTAL_PAGE_CACHE_SECONDS)
             response["X-Page-Cache"] = "miss"
-        return response
-
-    def _replay(self, entry, key, request):
-        status, headers, content, count_view_of = entry
-        response = HttpResponse(content, status=status)
-        for name, value in headers:
-            response[name] = value
-        response["X-Page-Cache"] = "hit"
-        if count_view_of is not None:
-            from articles import viewcounts
-
-            viewcounts.record(count_view_of, request)
-            _remember_counting(key)
         return response

@@ -1,8 +1,8 @@
 """Reader preferences kept in cookies, so they work without JavaScript and without an account.
 
 Each one is a cookie with a few allowed values; anything else in the cookie reads as the
-default. The page cache keeps one copy of a page per combination of these cookies
-(pagecache.COOKIE_KEYS), so a cached page always shows the reader's own settings.
+default. A cached page is kept once per combination of the values read (portal/pagecache.py),
+so junk in a cookie cannot make copies of its own.
 """
 
 from dataclasses import dataclass
@@ -29,7 +29,7 @@ SCRIPT = Preference("zh", {"hans": "简", "hant": "繁"}, "hans")
 
 # By the name in the address /prefs/<name>/<value>/ (portal/urls.py).
 PREFERENCES = {"font-size": FONT_SIZE, "care": CARE, "script": SCRIPT}
-COOKIE_NAMES = tuple(preference.cookie for preference in PREFERENCES.values())
+ALL = tuple(PREFERENCES.values())
 
 
 def care_mode(request):

@@ -100,3 +100,16 @@ def client_ip(request):
     if settings.BEHIND_TLS_PROXY:
         return request.META.get(settings.AXES_IPWARE_META_PRECEDENCE_ORDER[0]) or address
     return address
+
+
+class ExtendStaffSessionsMiddleware:
+    """Save a logged-in user's session on every request, so the idle limit counts from the
+    last click. Only theirs: an unknown or empty session is never written."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            request.session.modified = True
+        return self.get_response(request)

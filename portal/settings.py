@@ -77,9 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a cached anonymous page costs one cache lookup and nothing else. It is stored
-    # with the headers the middleware below added (security headers, the CSP).
-    "portal.pagecache.AnonymousPageCacheMiddleware",
+    # First: a cached page costs one cache lookup and nothing else. It is stored with the
+    # headers the middleware below added (security headers, the CSP).
+    "portal.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.security.ExtendStaffSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -139,20 +140,30 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's RedisCache, but a Redis outage means cache misses, not errors.
-            "BACKEND": "portal.cache.ResilientRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "dangjian"),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                # A Redis outage means cache misses, logged, not errors: pages come from the
+                # database meanwhile.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
     # Sessions in the shared cache, written through to the database (survive a Redis restart).
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # each failed call of an outage, in the log
 
-# Whole anonymous pages in that cache (portal/pagecache.py); the content version makes
-# every change visible at once. Off only to measure uncached pages (bench/).
+# Pages and page fragments are cached under one content version (portal/pagecache.py), which
+# every process must see: in Redis, or in the development server's single process. With a
+# cache of each gunicorn worker's own, a change made in one worker would never reach the
+# others, so nothing is cached then (and `check --deploy` says so).
+PORTAL_SHARED_CACHE = bool(REDIS_URL) or DEBUG
+# Whole pages for readers in that cache. Off only to measure uncached pages (bench/).
 PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", default=True)
 PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
 
@@ -310,11 +321,13 @@ if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # Only staff and alliance secretaries log in; readers never get a session. Two idle hours,
-# and gone when the browser closes: an office computer is often shared. Saved on every
-# request, so the two hours count from the last click, not from login.
+# and gone when the browser closes: an office computer is often shared. A logged-in user's
+# session is saved on every request (portal.security.ExtendStaffSessionsMiddleware), so the
+# two hours count from the last click; an unknown session cookie writes nothing (Django's
+# SESSION_SAVE_EVERY_REQUEST would save a new session for it). Expired sessions are cleared
+# by `manage.py clearsessions` from a timer (deploy/systemd).
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 2 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True
 
 
 def _media_origins():

@@ -1,17 +1,16 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import index as sitemap_index
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.sitemaps import sitemaps
+from articles import sitemaps
+from articles.views import home
 
 from . import views
 
 portal_patterns = (
     [
-        path("", views.home, name="home"),
+        path("", home, name="home"),
         path(
             "prefs/font-size/<slug:value>/",
             views.set_preference,
@@ -33,13 +32,8 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path("favicon.ico", views.favicon),
     path("healthz", views.healthz, name="healthz"),
-    path("sitemap.xml", sitemap_index, {"sitemaps": sitemaps}, name="sitemap_index"),
-    path(
-        "sitemap-<section>.xml",
-        sitemap,
-        {"sitemaps": sitemaps},
-        name="django.contrib.sitemaps.views.sitemap",
-    ),
+    path("sitemap.xml", sitemaps.index, name="sitemap_index"),
+    path("sitemap-<section>.xml", sitemaps.section, name="django.contrib.sitemaps.views.sitemap"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

@@ -1,6 +1,5 @@
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.http import (
     Http404,
     HttpResponse,
@@ -14,38 +13,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from articles.models import Article
-from articles.selectors import front_page, site_tree_for
-
-from . import pagecache, preferences
-from .models import FriendlyLink
+from . import preferences
+from .pagecache import cached_page
 from .uploads import RandomName, clean_image
-
-HOME_SECTION_SIZE = 6
-# The home page's lists of published articles: name → (which, how many).
-HOME_LISTS = {
-    "headlines": (Q(headline=True) & ~Q(cover=""), 5),
-    "pinned": (Q(pinned=True), 8),
-    "notices": (Q(kind__in=[Article.Kind.NOTICE, Article.Kind.POLICY]), 8),
-    "videos": (Q(kind=Article.Kind.VIDEO), 4),
-}
-
-
-def home(request):
-    tree = site_tree_for(request)
-    blocks, lists = front_page(
-        [section for section in tree.nav if not section.is_topic], HOME_SECTION_SIZE, HOME_LISTS
-    )
-    topic_sections = [section for section in tree.nav if section.is_topic]
-    context = {
-        **lists,
-        "section_blocks": blocks,
-        "topics": [topic for section in topic_sections for topic in section.nav_subsections],
-        "links": pagecache.fragment(
-            "friendly-links", lambda: list(FriendlyLink.objects.filter(is_active=True))
-        ),
-    }
-    return render(request, "portal/home.html", context)
 
 
 @require_GET
@@ -81,6 +51,7 @@ def favicon(request):
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
+@cached_page(prefs=())
 def robots_txt(request):
     return render(request, "robots.txt", content_type="text/plain; charset=utf-8")
 

@@ -1,7 +1,9 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_redis import get_redis_connection
 
 from articles import viewcounts
 
@@ -10,12 +12,24 @@ from .factories import ArticleFactory, CategoryFactory, StaffFactory, UserFactor
 
 @pytest.fixture(autouse=True)
 def _clean_cache(monkeypatch):
-    cache.clear()
+    _clear_own_cache()
     # A fresh view buffer, sent only when a test says so (viewcounts.send or flush): no view
     # of one test reaches the next, and no timer thread writes behind a test's back.
     monkeypatch.setattr(viewcounts, "buffer", viewcounts.Buffer(send_every=None))
     yield
-    cache.clear()
+    _clear_own_cache()
+
+
+def _clear_own_cache():
+    """This test process's keys only: the Redis given may hold others' (tests/settings.py)."""
+    if not settings.REDIS_URL:
+        return cache.clear()
+    redis = get_redis_connection()
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(redis.scan_iter(f"{prefix}:*", count=1000))
+    if keys:
+        redis.delete(*keys)
+    return None
 
 
 @pytest.fixture

@@ -1,19 +1,18 @@
 """Test settings: the real settings module, made fast and isolated.
 
 Runs against SQLite + local-memory cache by default, or PostgreSQL + Redis when
-DATABASE_URL / REDIS_URL are set (as .ci/run does). Each xdist worker gets its own Redis
-database, because cache.clear() on Redis empties the whole database.
+DATABASE_URL / REDIS_URL are set (as .ci/run does).
 """
 
 import os
 import tempfile
-from urllib.parse import urlsplit, urlunsplit
+import uuid
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from portal.settings import *  # noqa: F403
-from portal.settings import DATABASES, REDIS_URL, STORAGES
+from portal.settings import CACHES, DATABASES, REDIS_URL, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="dangjian-test-media-")
@@ -33,13 +32,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 if REDIS_URL:
-    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{1 + _worker % 15}"))
-    CACHES = {
-        "default": {
-            "BACKEND": "portal.cache.ResilientRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "test",
-        }
-    }
+    # The Redis given is shared: each test process keeps to keys of a prefix of its own and
+    # deletes only those (tests/conftest.py), never a whole database.
+    CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}"}}
+
+# Each test process is a single process: its local-memory cache is shared by all it runs.
+PORTAL_SHARED_CACHE = True

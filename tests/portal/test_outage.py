@@ -1,5 +1,6 @@
 """A backing service that stops: the database gives a Chinese 503 with Retry-After and
-nothing half-saved; Redis going away costs neither pages nor view counts.
+nothing half-saved. (Redis going away costs no page: tests/portal/test_pagecache.py; the
+views of that moment are dropped and logged: tests/articles/test_viewcounts.py.)
 
 The full runs against real stopped servers are in bench/faults.py (`make faults`); these
 tests pin the behaviour each of those runs relies on.
@@ -8,17 +9,13 @@ tests pin the behaviour each of those runs relies on.
 from unittest import mock
 
 import pytest
-import redis
 from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
-from alliances.models import Attendance, JointMeeting
-from articles import viewcounts
-from articles.models import Article
+from alliances.models import Attendance, JointMeeting, Photo
 from portal.models import AuditEntry
 from tests.alliances.test_workspace_records import TODAY, jpeg, meeting_data, setup  # noqa: F401
-from tests.factories import ArticleFactory
 
 LOST = OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
 
@@ -30,7 +27,7 @@ def browser(db, settings):
 
 
 def test_a_lost_database_is_a_chinese_503_with_retry_after(browser):
-    with mock.patch("portal.views.front_page", side_effect=LOST):
+    with mock.patch("articles.views.front_page", side_effect=LOST):
         response = browser.get(reverse("portal:home"))
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -41,7 +38,7 @@ def test_a_lost_database_is_a_chinese_503_with_retry_after(browser):
 
 
 def test_any_other_error_stays_a_500(browser):
-    with mock.patch("portal.views.front_page", side_effect=ValueError("bug")):
+    with mock.patch("articles.views.front_page", side_effect=ValueError("bug")):
         response = browser.get(reverse("portal:home"))
     assert response.status_code == 500
     assert "Retry-After" not in response
@@ -49,7 +46,7 @@ def test_any_other_error_stays_a_500(browser):
 
 
 def test_the_site_answers_again_once_the_database_is_back(browser):
-    with mock.patch("portal.views.front_page", side_effect=LOST):
+    with mock.patch("articles.views.front_page", side_effect=LOST):
         assert browser.get(reverse("portal:home")).status_code == 503
     assert browser.get(reverse("portal:home")).status_code == 200
 
@@ -63,19 +60,10 @@ def test_a_meeting_logged_during_an_outage_is_not_half_saved(browser, setup):  #
     # photo is being saved: the whole record must go, not just the photo.
     with (
         time_machine.travel(TODAY, tick=False),
-        mock.patch("alliances.services.Photo.objects.create", side_effect=LOST),
+        mock.patch.object(Photo, "save", side_effect=LOST),
     ):
         response = browser.post(reverse("workspace:meeting_new", args=["a"]), data)
     assert response.status_code == 503
     assert JointMeeting.objects.count() == 0
     assert Attendance.objects.count() == 0
     assert not AuditEntry.objects.filter(action__startswith="jointmeeting").exists()
-
-
-def test_views_are_counted_in_the_database_while_redis_is_down(db, monkeypatch):
-    article = ArticleFactory()
-    dead = redis.Redis(port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
-    monkeypatch.setattr(viewcounts, "client", lambda: dead)
-    viewcounts.record(article.pk)
-    viewcounts.record(article.pk)
-    assert Article.objects.get(pk=article.pk).view_count == 2

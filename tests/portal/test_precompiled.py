@@ -13,13 +13,23 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from articles.models import Article, Attachment
 from articles.selectors import NEWEST, front_page
-from articles.views import published_article
+from articles.views import HOME_LISTS, published_article
 from portal.precompiled import STAND_INS, Precompiled
-from portal.views import HOME_LISTS
 from tests.factories import ArticleFactory, CategoryFactory
 
 PUBLISHED_AT = Article._meta.get_field("published_at")
 PK = Article._meta.pk
+
+
+def test_it_was_checked_against_this_django_and_psycopg():
+    """precompiled.py reads the ORM compiler's select list, klass_info and converters, and
+    Django's cursor wrappers: not public API. After an upgrade, run this file and
+    `make bench`, then move these versions on."""
+    import django
+    import psycopg
+
+    assert django.VERSION[:2] == (5, 2), "Django changed: re-check portal/precompiled.py"
+    assert psycopg.__version__.split(".")[0] == "3", "psycopg changed: re-check PreparingCursor"
 
 
 def newest_of(category):

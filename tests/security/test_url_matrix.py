@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from alliances.models import Activity, JointMeeting, Photo
 from articles.models import Article
-from articles.sitemaps import sitemaps
+from articles.sitemaps import SITEMAPS
 
 LOGIN = "→工作台登录"
 ADMIN_LOGIN = "→后台登录"
@@ -185,7 +185,7 @@ MATRIX = {
     "healthz": everyone(200, 200),
     "sitemap_index": everyone(200, 200),
     "django.contrib.sitemaps.views.sitemap": everyone(
-        200, 200, lambda world: {name: {"section": name} for name in sitemaps}
+        200, 200, lambda world: {name: {"section": name} for name in SITEMAPS}
     ),
     # the secretaries' workspace
     "workspace:login": by_role({"anonymous": (200, 200), "*": (302, 302)}),

@@ -1,0 +1,91 @@
+import re
+
+from django import template
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from portal import pagecache
+
+from ..selectors import site_tree_for
+
+register = template.Library()
+
+
+@register.filter
+def highlight(text, query):
+    """Escape ``text`` and wrap each case-insensitive occurrence of ``query`` in <mark>."""
+    if not query:
+        return escape(text or "")
+    parts = re.split(f"({re.escape(query)})", text or "", flags=re.IGNORECASE)
+    marked = "".join(
+        f"<mark>{escape(part)}</mark>" if index % 2 else escape(part)
+        for index, part in enumerate(parts)
+    )
+    return mark_safe(marked)  # noqa: S308 - every part is escaped above
+
+
+@register.filter
+def excerpt(text, query, width=70):
+    """A window of ``text`` around the first occurrence of ``query``."""
+    text = re.sub(r"\s+", " ", text or "")
+    at = text.lower().find((query or "").lower()) if query else -1
+    if at < 0:
+        return text[: width * 2] + ("…" if len(text) > width * 2 else "")
+    start = max(at - width, 0)
+    end = min(at + len(query) + width, len(text))
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+PIN = mark_safe('<span class="tag tag-pin">置顶</span>')
+
+
+@register.simple_tag
+def article_list(articles, show_pinned=False):
+    """The list of article links with their dates, as on the home and section pages.
+
+    Written out here rather than in an included template: the home page prints some eighty
+    of these, which through the template engine cost about 40 µs each, here 4 µs."""
+    if not articles:
+        return mark_safe('<ul class="article-list"><li class="empty">暂无内容。</li></ul>')
+    items = format_html_join(
+        "\n",
+        '<li>{}<a href="{}">{}</a> <time datetime="{}">{}</time></li>',
+        (
+            (
+                PIN if show_pinned and article.pinned else "",
+                article.get_absolute_url(),
+                article.title,
+                day := article.published_date,
+                day,
+            )
+            for article in articles
+        ),
+    )
+    return format_html('<ul class="article-list">\n{}\n</ul>', items)
+
+
+@register.simple_tag(takes_context=True)
+def site_nav(context):
+    """The navigation: one HTML for every page, cached under the content version, with the
+    link of the page's place marked ``aria-current``."""
+    request = context["request"]
+    html = pagecache.fragment(
+        "site-nav",
+        lambda: render_to_string("includes/nav.html", {"nav": site_tree_for(request).nav}),
+        request=request,
+    )
+    current = _current_place(request, context.get("section"))
+    if current:
+        link = f'href="{current}"'
+        html = html.replace(link, f'{link} aria-current="page"', 1)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, escaped there
+
+
+def _current_place(request, section):
+    if request.path == "/":
+        return reverse("portal:home")
+    if request.path.startswith("/alliances/"):
+        return reverse("alliances:directory")
+    return section.get_absolute_url() if getattr(section, "pk", None) else None
