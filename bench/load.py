@@ -3,15 +3,18 @@ with 0 errors and exact view counts.
 
 1. Creates `dangjian_bench_load` afresh on PostgreSQL with the demo content, and a
    secretary with a known password.
-2. Starts gunicorn (2 sync workers, page cache on, Redis as in production).
+2. Starts gunicorn (2 sync workers, page cache on, Redis as in production, behind a TLS
+   proxy as far as the client address goes).
 3. Runs wrk with one connection per thread, so each thread knows which path each response
    belongs to, over a mix of pages: home, sections, articles, search, alliances, activities.
+   Every request comes from a client of its own (its own X-Real-IP, the header nginx sets),
+   so every article view counts: a client's repeated views of an article count once.
 4. Meanwhile a secretary logs in and logs activities through the real form once a second,
    and `flush_view_counts` runs every few seconds, sometimes twice at once (overlapping).
-5. After a last flush, checks: no connection error or non-2xx/3xx response, every view of
-   an article (200 responses counted by wrk) is in its 浏览量 exactly, and every activity the
-   secretary saved is in the database. Writes bench/results/<date>-load.md; exits 1 on any
-   failure.
+5. Stops gunicorn gracefully (each worker sends its last views as it exits), flushes once
+   more, and checks: no connection error or non-2xx/3xx response, every view of an article
+   (200 responses counted by wrk) is in its 浏览量 exactly, and every activity the secretary
+   saved is in the database. Writes bench/results/<date>-load.md; exits 1 on any failure.
 
 Environment: LOAD_SECONDS=60, LOAD_CONNECTIONS=64, plus BENCH_PG / BENCH_REDIS / BENCH_PORT
 as for bench/run.py. Needs wrk (Debian: apt-get install wrk).
@@ -32,7 +35,7 @@ import urllib.request
 import uuid
 from datetime import date
 
-from bench.run import PORT, PYTHON, RESULTS, ROOT, env, manage, psql, start_gunicorn
+from bench.run import PORT, PYTHON, RESULTS, ROOT, env, forget_keys, manage, psql, start_gunicorn
 
 NAME = "load"
 DATABASE = f"dangjian_bench_{NAME}"
@@ -41,16 +44,20 @@ CONNECTIONS = int(os.environ.get("LOAD_CONNECTIONS", "64"))
 SECRETARY = "load-secretary"
 PASSWORD = f"Load-{uuid.uuid4().hex[:12]}"  # a throwaway account, throwaway DB
 BASE = f"http://127.0.0.1:{PORT}"
+# gunicorn as behind nginx, which sets X-Real-IP (here: wrk, a client per request); plain
+# http all the same.
+PROXIED = {"DJANGO_BEHIND_TLS_PROXY": "1", "DJANGO_SECURE_SSL_REDIRECT": "0"}
 
 LUA = r"""
 -- One connection per thread (-t N -c N): a thread's responses come back in the order of
--- its requests, so `current` is the path of the response being counted.
+-- its requests, so `current` is the path of the response being counted. Each request has
+-- an address of its own (thread id, then a counter), so each article view counts.
 local paths = {%(paths)s}
 local threads = {}
 -- globals: done() reads them from each thread with thread:get
 counts = {}
 sent, received = 0, 0
-local position, current
+local position, current, number
 
 function setup(thread)
   thread:set("id", #threads)
@@ -59,6 +66,7 @@ end
 
 function init(args)
   position = (id * 7) %% #paths
+  number = 0
   deadline = os.time() + %(seconds)d
 end
 
@@ -66,7 +74,9 @@ function request()
   position = position %% #paths + 1
   current = paths[position]
   sent = sent + 1
-  return wrk.format("GET", current)
+  number = number + 1
+  local address = string.format("fd00::%%x:%%x", id, number)
+  return wrk.format("GET", current, {["X-Real-IP"] = address})
 end
 
 -- Each thread stops itself after a response once the time is up, so no request is left in
@@ -146,7 +156,8 @@ def prepare():
     manage(NAME, "migrate", "--noinput", quiet=True)
     manage(NAME, "load_demo", quiet=True)
     manage(NAME, "collectstatic", "--noinput", "--clear", quiet=True)
-    subprocess.run(["redis-cli", "-u", env(NAME, True)["REDIS_URL"], "flushdb"], check=True)
+    site = env(NAME, True)
+    forget_keys(site["REDIS_URL"], site["DJANGO_CACHE_PREFIX"])
     return shell(INFO % {"user": SECRETARY, "password": PASSWORD})
 
 
@@ -325,7 +336,7 @@ def main():
     info = prepare()
     paths = paths_of(info)
     before = shell(COUNTS)
-    process = start_gunicorn(NAME, True)
+    process = start_gunicorn(NAME, True, **PROXIED)
     stop = threading.Event()
     secretary, flusher = Secretary(info, stop), Flusher(stop)
     try:
@@ -337,6 +348,7 @@ def main():
         secretary.join(timeout=60)
         flusher.join(timeout=60)
     finally:
+        # A graceful stop: each worker sends the views it still holds as it exits.
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
     manage(NAME, "flush_view_counts", quiet=True)
