@@ -36,10 +36,10 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
 PORT = int(os.environ.get("BENCH_PORT", "8123"))
 LUA = Path(__file__).resolve().parent / "report.lua"
-TARGETS = {  # page: minimum ratio of rps to the baseline, (cached, uncached)
-    "home": (0.75, 0.08),
-    "section": (0.75, None),
-    "article": (0.75, 0.10),
+TARGETS = {  # page: minimum ratio of rps to the baseline, (cached, uncached); issue 13
+    "home": (0.85, 0.08),
+    "section": (0.85, None),
+    "article": (0.85, 0.15),
 }
 
 
@@ -133,6 +133,16 @@ def urls(size):
     }
 
 
+def forget_keys(redis_url, prefix):
+    """Delete this site's keys (its DJANGO_CACHE_PREFIX), not the whole Redis database."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 def start_gunicorn(size, page_cache, workers=2, **overrides):
     log = (RESULTS / f".gunicorn-{size}.log").open("w")
     process = subprocess.Popen(
@@ -201,7 +211,7 @@ def wrk(path, connections=CONNECTIONS):
 
 
 def measure(size, page_cache, pages):
-    subprocess.run(["redis-cli", "-u", REDIS, "flushdb"], check=True, capture_output=True)
+    forget_keys(REDIS, f"bench{size}")
     process = start_gunicorn(size, page_cache)
     try:
         results = {}
@@ -230,7 +240,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from articles.models import Article
 from articles.search import search_articles
-from portal.management.commands.seed_bench import COMMON, RARE, FILLER
+from alliances.management.commands.seed_bench import COMMON, RARE, FILLER
 settings.PORTAL_PAGE_CACHE = False
 client = Client()
 queries = {{}}
