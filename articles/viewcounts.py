@@ -74,7 +74,7 @@ def batch_prefix():
 
 
 def _window():
-    return getattr(settings, "PORTAL_VIEW_WINDOW_SECONDS", 1800)
+    return settings.PORTAL_VIEW_WINDOW_SECONDS
 
 
 @cache

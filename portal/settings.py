@@ -166,6 +166,8 @@ PORTAL_SHARED_CACHE = bool(REDIS_URL) or DEBUG
 # Whole pages for readers in that cache. Off only to measure uncached pages (bench/).
 PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", default=True)
 PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
+# A reader's repeated views of one article count once in this window (articles/viewcounts.py).
+PORTAL_VIEW_WINDOW_SECONDS = int(os.environ.get("PORTAL_VIEW_WINDOW_SECONDS", "1800"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
