@@ -1,12 +1,14 @@
 """The alliances admin. Every write of a membership, booking, meeting or activity goes
-through the same service as in the workspace (see ServiceAdmin), audited there."""
+through the same service as in the workspace (see ServiceAdmin), audited there. The forms
+call the services' checks (check_memberships, check_founding, check_members), so a refusal
+is shown on the form before anything is saved."""
 
-from contextlib import contextmanager
-
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from portal.admin import AuditedModelAdmin, ReadOnlyAdmin
@@ -54,6 +56,10 @@ class KeptOnlyMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def _reason(error):
+    return " ".join(getattr(error, "messages", [str(error)]))
+
+
 def _run(modeladmin, request, queryset, action, done_message):
     """Apply a service to each selected object; report what was done and what was refused."""
     done = 0
@@ -62,86 +68,37 @@ def _run(modeladmin, request, queryset, action, done_message):
             action(obj)
             done += 1
         except (ValidationError, PermissionDenied) as error:
-            text = " ".join(getattr(error, "messages", [str(error)]))
-            modeladmin.message_user(request, f"{obj}：{text}", messages.WARNING)
+            modeladmin.message_user(request, f"{obj}：{_reason(error)}", messages.WARNING)
     if done:
         modeladmin.message_user(request, done_message.format(n=done), messages.SUCCESS)
 
 
-class Refused(Exception):
-    """A service refused an admin save; ``messages`` say why."""
+class RefusedSaveMixin:
+    """What no form could see, such as another editor saving the same quarter's regular
+    meeting a moment earlier, the service refuses in its transaction: the save is rolled
+    back and the editor is sent back to the page with the reason, never a server error."""
 
-    def __init__(self, error):
-        super().__init__(error)
-        self.messages = getattr(error, "messages", None) or [str(error)]
-
-
-@contextmanager
-def refusal_shown_on_form():
-    try:
-        yield
-    except (ValidationError, PermissionDenied) as error:
-        raise Refused(error) from error
-
-
-def _refused(form_class, reasons):
-    class RefusedForm(form_class):
-        def clean(self):
-            super().clean()
-            raise ValidationError(reasons)
-
-    return RefusedForm
-
-
-class RefusalShownOnFormMixin:
-    """A service's refusal of an admin save is shown on the form, never a server error.
-
-    changeform_view validates the form and its inlines, then saves them (save_model,
-    save_related) inside one transaction. When a service refuses there (a rule only it
-    checks, or a race no form could see), that transaction is rolled back and the view runs
-    once more on the same POST with the reason as the form's error: the editor keeps what
-    they typed and reads why, in the words the workspace uses.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def changeform_view(self, request, *args, **kwargs):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except Refused as refused:
-            request.alliances_refusal = refused.messages
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-        reasons = getattr(request, "alliances_refusal", None)
-        return _refused(form_class, reasons) if reasons else form_class
+            return super().changeform_view(request, *args, **kwargs)
+        except ValidationError as error:
+            self.message_user(request, _reason(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
-class ServiceAdmin(RefusalShownOnFormMixin, AuditedModelAdmin):
-    """An admin whose every save and delete is one call of a service, as in the workspace.
-
-    Django saves the object (save_model) and then its inlines (save_related). Here
-    save_model writes nothing, and save_related passes the form and every inline formset
-    (``formset.save(commit=False)`` only collects what was added, changed and deleted) to
-    ``write``, which makes the one service call: the service sees the whole edit, checks
-    it, writes it in its transaction and audits it. Deletes, one from the object's page or
-    many from the changelist, each go through ``remove``.
-    """
-
-    def write(self, request, form, formsets):
-        raise NotImplementedError
-
-    def remove(self, request, obj):
-        raise NotImplementedError
+class ServiceAdmin(RefusedSaveMixin, AuditedModelAdmin):
+    """An admin whose every save and delete is one call of a service, as in the workspace:
+    save_model writes nothing, and save_related hands ``write`` the form and its inlines
+    (``formset.save(commit=False)`` collects their new, changed and deleted rows). Deletes,
+    one from the object's page or many from the changelist, each go through ``remove``."""
 
     def save_model(self, request, obj, form, change):
-        """Nothing yet: save_related writes the object together with its inlines."""
+        pass
 
     def save_related(self, request, form, formsets, change):
         for formset in formsets:
             formset.save(commit=False)
-        with refusal_shown_on_form():
-            self.write(request, form, {formset.model: formset for formset in formsets})
-        form.save_m2m()
+        self.write(request, form, {formset.model: formset for formset in formsets})
 
     def delete_model(self, request, obj):
         self.remove(request, obj)
@@ -183,8 +140,49 @@ class BranchAdmin(AuditedModelAdmin):
     autocomplete_fields = ["building"]
 
 
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """The alliance page's member rows, checked and saved by the membership services; the
+    rows of a new alliance entered as 申请成立 are its founders."""
+
+    def edited(self):
+        return [f for f in self.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
+
+    def founders(self):
+        rows = [form.instance for form in self.edited()]
+        leads = [row.branch for row in rows if row.is_lead]
+        return {"lead": leads[0] if len(leads) == 1 else None, "members": [r.branch for r in rows]}
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if self.instance.pk is None and self.instance.status == Alliance.Status.PROPOSED:
+            services.check_founding(**self.founders())
+        else:
+            services.check_memberships(self.instance, [form.instance for form in self.edited()])
+
+    def write(self, by):
+        self.save(commit=False)
+        alliance, edited = self.instance, self.edited()
+        if alliance.pk is None:
+            services.alliance_found(alliance=alliance, **self.founders(), reason="", by=by)
+        elif edited or self.deleted_objects:
+            services.memberships_save(
+                alliance=alliance,
+                memberships=[form.instance for form in edited],
+                removed=self.deleted_objects,
+                positions=[
+                    (form.instance, form.instance.rotation_order)
+                    for form in edited
+                    if "rotation_order" in form.changed_data
+                ],
+                by=by,
+            )
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     fields = ["branch", "status", "is_lead", "rotation_order", "joined_on", "left_on"]
     autocomplete_fields = ["branch"]
@@ -196,7 +194,7 @@ class RuleInline(admin.StackedInline):
 
 
 @admin.register(Alliance)
-class AllianceAdmin(KeptOnlyMixin, RefusalShownOnFormMixin, AuditedModelAdmin):
+class AllianceAdmin(KeptOnlyMixin, RefusedSaveMixin, AuditedModelAdmin):
     """The alliance as usual; its members through services.memberships_save, and a new
     alliance entered as 申请成立 through services.alliance_found with the rows as applicants."""
 
@@ -248,46 +246,15 @@ class AllianceAdmin(KeptOnlyMixin, RefusalShownOnFormMixin, AuditedModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        members = [formset for formset in formsets if formset.model is Membership]
-        with refusal_shown_on_form():
-            for formset in members:
-                self.save_members(request, form.instance, formset)
-            if form.instance.pk is None:  # 申请成立 without the members' inline
-                services.alliance_found(
-                    alliance=form.instance, lead=None, members=[], reason="", by=request.user
-                )
+        for formset in formsets:
+            if formset.model is Membership:
+                formset.write(request.user)
+        if form.instance.pk is None:  # 申请成立 without the members' inline: refused
+            services.alliance_found(
+                alliance=form.instance, lead=None, members=[], reason="", by=request.user
+            )
         others = [formset for formset in formsets if formset.model is not Membership]
         super().save_related(request, form, others, change)
-
-    def save_members(self, request, alliance, formset):
-        formset.save(commit=False)
-        edited = [
-            form
-            for form in formset.forms
-            if form.has_changed() and form not in formset.deleted_forms
-        ]
-        rows = [form.instance for form in edited]
-        if alliance.pk is None:
-            leads = [row.branch for row in rows if row.is_lead]
-            services.alliance_found(
-                alliance=alliance,
-                lead=leads[0] if len(leads) == 1 else None,
-                members=[row.branch for row in rows],
-                reason="",
-                by=request.user,
-            )
-        elif rows or formset.deleted_objects:
-            services.memberships_save(
-                alliance=alliance,
-                memberships=rows,
-                removed=formset.deleted_objects,
-                positions=[
-                    (form.instance, form.cleaned_data["rotation_order"])
-                    for form in edited
-                    if "rotation_order" in form.changed_data
-                ],
-                by=request.user,
-            )
 
     def has_decide_permission(self, request):
         return is_committee(request.user)
@@ -315,12 +282,23 @@ class AllianceAdmin(KeptOnlyMixin, RefusalShownOnFormMixin, AuditedModelAdmin):
         )
 
 
+class MembershipForm(forms.ModelForm):
+    def _post_clean(self):
+        super()._post_clean()  # the form's values are on the instance from here
+        if not self.errors:
+            try:
+                services.check_memberships(self.instance.alliance, [self.instance])
+            except ValidationError as error:
+                self.add_error(None, error)
+
+
 @admin.register(Membership)
 class MembershipAdmin(KeptOnlyMixin, ServiceAdmin):
     """Applications to join and the record of members. Adding one is an application (or,
     entered as 成员, one approved at once); a change of status is the decision it means;
     all through services.memberships_save, like the rows of the alliance's page."""
 
+    form = MembershipForm
     list_display = ["branch", "alliance", "status", "is_lead", "joined_on", "left_on", "decided_by"]
     list_filter = ["status", "is_lead", "alliance"]
     list_select_related = ["branch", "alliance", "decided_by"]
@@ -378,8 +356,24 @@ class MembershipAdmin(KeptOnlyMixin, ServiceAdmin):
         )
 
 
+class AttendanceFormSet(forms.BaseInlineFormSet):
+    def attendance(self):
+        """{branch id: head count} as this table leaves the record."""
+        return {
+            form.instance.branch_id: form.instance.head_count
+            for form in self.forms
+            if form.instance.branch_id and not form.cleaned_data.get("DELETE")
+        }
+
+    def clean(self):
+        super().clean()
+        if self.instance.alliance_id:  # else the record's own form says what is missing
+            services.check_members(self.instance, self.attendance())
+
+
 class AttendanceInline(admin.TabularInline):
     model = Attendance
+    formset = AttendanceFormSet
     extra = 0
     fields = ["branch", "head_count"]
     autocomplete_fields = ["branch"]
@@ -407,17 +401,6 @@ class ActivityPhotoInline(PhotoInline):
     fk_name = "activity"
 
 
-def _attendance(record, formset):
-    """{branch id: head count} as the attendance inline leaves the record."""
-    rows = {row.pk: row for row in record.attendance.all()} if record.pk else {}
-    if formset is not None:
-        for row in formset.deleted_objects:
-            rows.pop(row.pk, None)
-        edited = [*formset.new_objects, *(row for row, _ in formset.changed_objects)]
-        rows.update((row.pk or f"new{n}", row) for n, row in enumerate(edited))
-    return {row.branch_id: row.head_count for row in rows.values()}
-
-
 class RecordAdmin(KeptOnlyMixin, ServiceAdmin):
     """Shared by meetings and activities: filters, no N+1, the rotation's host preselected.
     Saved with their attendance and photos by services.record_save, as in the workspace."""
@@ -435,10 +418,10 @@ class RecordAdmin(KeptOnlyMixin, ServiceAdmin):
         return obj.heads or 0
 
     def write(self, request, form, formsets):
-        photos = formsets.get(Photo)
+        attendance, photos = formsets.get(Attendance), formsets.get(Photo)
         services.record_save(
             record=form.instance,
-            attendance=_attendance(form.instance, formsets.get(Attendance)),
+            attendance=attendance.attendance() if attendance else None,
             photos=[*photos.new_objects, *(p for p, _ in photos.changed_objects)] if photos else [],
             removed_photos=photos.deleted_objects if photos else [],
             by=request.user,

@@ -50,8 +50,6 @@ def default_host(alliance, day):
 
 def _apply(membership, by):
     """A branch asks to join (``membership``: unsaved, its alliance, branch and reason set)."""
-    if membership.alliance.status != Alliance.Status.ACTIVE:
-        raise ValidationError("这个联盟目前不接受入盟申请。")
     membership.status, membership.is_lead = Membership.Status.APPLIED, False
     membership.joined_on = membership.left_on = None
     membership.validate_constraints()  # the constraints' own Chinese messages
@@ -66,7 +64,6 @@ def _apply(membership, by):
         obj=membership,
         summary=f"{membership.branch}申请加入{membership.alliance}",
     )
-    return membership
 
 
 DECISION_ACTIONS = {Membership.Status.ACTIVE: "approve", Membership.Status.REJECTED: "reject"}
@@ -89,6 +86,11 @@ def _check_application(membership, by):
         raise ValidationError("只能审批“申请中”的申请。")
 
 
+def _require_reason(note):
+    if not note.strip():
+        raise ValidationError("请填写不予批准的理由。")
+
+
 def _approve(membership, by, joined_on, note):
     _check_application(membership, by)
     alliance = membership.alliance
@@ -108,21 +110,24 @@ def membership_approve(*, membership, by, joined_on=None, note=""):
 @transaction.atomic
 def membership_reject(*, membership, by, note):
     _check_application(membership, by)
-    if not note.strip():
-        raise ValidationError("请填写不予批准的理由。")
+    _require_reason(note)
     summary = f"未批准{membership.branch}加入{membership.alliance}"
     return _decide(membership, by, Membership.Status.REJECTED, note, summary)
 
 
-def _leave(membership, by, left_on, note):
-    _require_committee(by)
+def _check_leave(membership, left_on):
     if membership.status != Membership.Status.ACTIVE:
         raise ValidationError("只有现有成员可以退出。")
     if membership.is_lead:
         raise ValidationError("牵头单位不能直接退出，请先指定新的牵头单位。")
-    left_on = left_on or timezone.localdate()
-    if left_on < membership.joined_on:
+    if (left_on or timezone.localdate()) < membership.joined_on:
         raise ValidationError("退出日期不能早于加入日期。")
+
+
+def _leave(membership, by, left_on, note):
+    _require_committee(by)
+    _check_leave(membership, left_on)
+    left_on = left_on or timezone.localdate()
     membership.status = Membership.Status.LEFT
     membership.left_on = left_on
     membership.decision_note = note or membership.decision_note
@@ -146,10 +151,8 @@ def membership_leave(*, membership, by, left_on=None, note=""):
 
 
 def _make_lead(membership, by):
-    """Hand the lead to another active member."""
+    """Hand the lead to ``membership`` (an active member, see check_memberships)."""
     _require_committee(by)
-    if membership.status != Membership.Status.ACTIVE:
-        raise ValidationError("只有现有成员可以担任牵头单位。")
     membership.alliance.memberships.filter(is_lead=True).update(is_lead=False)
     membership.is_lead = True
     membership.save(update_fields=["is_lead"])
@@ -203,97 +206,109 @@ def _delete(membership, by):
     membership.delete()
 
 
-# A change of status in the admin's form is one of these decisions, with its form values.
-STATUS_STEPS = {
-    (Membership.Status.APPLIED, Membership.Status.ACTIVE): lambda m, by, wanted: _approve(
-        m, by, wanted["joined_on"], wanted["decision_note"]
-    ),
-    (Membership.Status.APPLIED, Membership.Status.REJECTED): lambda m, by, wanted: (
-        membership_reject(membership=m, by=by, note=wanted["decision_note"])
-    ),
-    (Membership.Status.ACTIVE, Membership.Status.LEFT): lambda m, by, wanted: _leave(
-        m, by, wanted["left_on"], wanted["decision_note"]
-    ),
-}
-WANTED = ["alliance_id", "branch_id", "status", "is_lead", "joined_on", "left_on"]
-WANTED += ["reason", "decision_note"]
+# The changes of status in the admin's form that are a decision; no other is allowed.
+APPROVE = (Membership.Status.APPLIED, Membership.Status.ACTIVE)
+REJECT = (Membership.Status.APPLIED, Membership.Status.REJECTED)
+LEAVE = (Membership.Status.ACTIVE, Membership.Status.LEFT)
 
 
-def _save(membership, wanted, by):
-    """Bring one membership to the state ``wanted`` in its form (all but lead and order)."""
-    if membership.pk is None:
-        if wanted["status"] not in Membership.OPEN:
-            raise ValidationError("新增的成员单位只能是“申请中”或“成员”。")
-        _apply(membership, by)
-        if wanted["status"] == Membership.Status.ACTIVE:  # entered as a member: approved at once
-            _approve(membership, by, wanted["joined_on"], wanted["decision_note"])
+def check_memberships(alliance, memberships):
+    """Refuse an edit of ``alliance``'s memberships (holding their form's values) that no
+    action allows; return the rows as saved ({id: row}). The admin's forms call this to
+    show a refusal as a form error; memberships_save calls it again in its transaction."""
+    saved = Membership.objects.in_bulk([m.pk for m in memberships if m.pk])
+    leads = sum(m.is_lead for m in memberships)
+    if leads > 1:
+        raise ValidationError("一个联盟只能有一个牵头单位。")
+    for new in memberships:
+        old = saved.get(new.pk)
+        move = (old.status if old else None, new.status)
+        if old is None:
+            if new.status not in Membership.OPEN:
+                raise ValidationError("新增的成员单位只能是“申请中”或“成员”。")
+            if alliance.status != Alliance.Status.ACTIVE:
+                raise ValidationError("这个联盟目前不接受入盟申请。")
+        elif (old.alliance_id, old.branch_id) != (new.alliance_id, new.branch_id):
+            raise ValidationError("不能更换成员单位的联盟或党组织；请让其退出后重新申请。")
+        elif old.status != new.status and move not in (APPROVE, REJECT, LEAVE):
+            raise ValidationError(
+                f"{new.branch}的状态不能从“{Membership.Status(old.status).label}”"
+                f"改为“{Membership.Status(new.status).label}”。"
+            )
+        if move == REJECT:
+            _require_reason(new.decision_note)
+        if move == LEAVE:
+            _check_leave(old, new.left_on)
+        if new.is_lead and new.status != Membership.Status.ACTIVE:
+            raise ValidationError("只有现有成员可以担任牵头单位。")
+        if old and old.is_lead and not leads:
+            raise ValidationError("要更换牵头单位，请在新的牵头单位上勾选“牵头单位”。")
+    return saved
+
+
+def _save(new, old, by):
+    """Save one edited membership (``old``: as saved, None if new) through the action its
+    change of status means, taken with the form's values."""
+    if old is None:
+        status, joined_on, note = new.status, new.joined_on, new.decision_note
+        _apply(new, by)
+        if status == Membership.Status.ACTIVE:  # entered as a member: approved at once
+            _approve(new, by, joined_on, note)
         return
-    membership.refresh_from_db()
-    if (membership.alliance_id, membership.branch_id) != (
-        wanted["alliance_id"],
-        wanted["branch_id"],
-    ):
-        raise ValidationError("不能更换成员单位的联盟或党组织；请让其退出后重新申请。")
-    old, new = membership.status, wanted["status"]
-    step = STATUS_STEPS.get((old, new))
-    if old != new and step is None:
-        raise ValidationError(
-            f"{membership.branch}的状态不能从“{Membership.Status(old).label}”"
-            f"改为“{Membership.Status(new).label}”。"
-        )
-    plain = ["reason"] if step else ["reason", "joined_on", "left_on", "decision_note"]
-    changes = {
-        name: [getattr(membership, name), wanted[name]]
-        for name in plain
-        if getattr(membership, name) != wanted[name]
-    }
+    move = (old.status, new.status)
+    decided = move in (APPROVE, REJECT, LEAVE)
+    plain = ["reason"] if decided else ["reason", "joined_on", "left_on", "decision_note"]
+    changes = audit.changed_fields(old, new, plain)
     if changes:
-        _edit(membership, changes, by)
-    if step:
-        step(membership, by, wanted)
+        _edit(old, changes, by)
+    if move == APPROVE:
+        _approve(old, by, new.joined_on, new.decision_note)
+    elif move == REJECT:
+        membership_reject(membership=old, by=by, note=new.decision_note)
+    elif move == LEAVE:
+        _leave(old, by, new.left_on, new.decision_note)
 
 
 @transaction.atomic
 def memberships_save(*, alliance, memberships=(), removed=(), positions=(), by):
     """Save an alliance's memberships as edited in the admin, each change through its action.
 
-    ``memberships`` hold the values of their form. A new one is an application (申请中);
-    entered as 成员 it is approved at once (committee staff only). A change of status is the
-    decision it means: 申请中→成员 approves (with the form's join date and note), 申请中→未批准
-    rejects, 成员→已退出 leaves. Ticking 牵头单位 hands the lead over; ``positions``
-    ([(membership, rotation order)]) reorders the other members. Other edits are
-    corrections, saved as they are. ``removed`` are deleted, their audit entry keeping what
-    they were.
+    ``memberships`` hold their form's values. A new one is an application (申请中), or,
+    entered as 成员, one approved at once. A change of status is the decision it means
+    (APPROVE, REJECT, LEAVE); ticking 牵头单位 hands the lead over; ``positions``
+    ([(membership, rotation order)]) reorders the other members; other edits are
+    corrections. ``removed`` are deleted, audited as they were.
 
     The rotation is frozen once, before any of these changes, so that members entered
     together (say, a new alliance's roster with past join dates) share the past periods.
     """
+    saved = check_memberships(alliance, memberships)
+    lead = next((m for m in memberships if m.is_lead), None)
     rotation_freeze(alliance=alliance)
-    rows = [(m, {name: getattr(m, name) for name in WANTED}) for m in memberships]
     for membership in removed:
         _delete(membership, by)
-    for membership, wanted in rows:
-        _save(membership, wanted, by)
-    if sum(wanted["is_lead"] for _, wanted in rows) > 1:
-        raise ValidationError("一个联盟只能有一个牵头单位。")
-    for membership, wanted in rows:  # after every join, so a new member can take the lead
-        if wanted["is_lead"] and not membership.is_lead:
-            _make_lead(membership, by)
-    for membership, wanted in rows:
-        if not wanted["is_lead"] and alliance.memberships.filter(pk=membership.pk, is_lead=True):
-            raise ValidationError("要更换牵头单位，请在新的牵头单位上勾选“牵头单位”。")
+    for membership in memberships:
+        _save(membership, saved.get(membership.pk), by)
+    lead = lead and saved.get(lead.pk, lead)  # after every join, so a new member can lead
+    if lead and not lead.is_lead:
+        _make_lead(lead, by)
     if positions:
         _reorder(alliance, {membership.pk: position for membership, position in positions}, by)
+
+
+def check_founding(lead, members):
+    """A founding needs exactly one lead (None: not one ticked) and another member."""
+    if lead is None:
+        raise ValidationError("请勾选一个（且只勾选一个）牵头单位。")
+    if not [m for m in members if m != lead]:
+        raise ValidationError("成立联盟至少需要牵头单位和一个成员单位。")
 
 
 @transaction.atomic
 def alliance_found(*, alliance, lead, members, reason, by):
     """Branches apply together to found ``alliance`` (unsaved): it waits as 申请成立."""
-    if lead is None:
-        raise ValidationError("请勾选一个（且只勾选一个）牵头单位。")
+    check_founding(lead, members)
     members = [m for m in members if m != lead]
-    if not members:
-        raise ValidationError("成立联盟至少需要牵头单位和一个成员单位。")
     alliance.status = Alliance.Status.PROPOSED
     alliance.founded_on = timezone.localdate()
     alliance.full_clean()
@@ -339,8 +354,7 @@ def alliance_found_decide(*, alliance, approve, by, note=""):
             decision_note=note,
         )
     else:
-        if not note.strip():
-            raise ValidationError("请填写不予批准的理由。")
+        _require_reason(note)
         alliance.status = Alliance.Status.REJECTED
         applied.update(
             status=Membership.Status.REJECTED, decided_by=by, decided_at=now, decision_note=note
@@ -413,10 +427,6 @@ def _attendance_of(record):
     return {row.branch_id: row.head_count for row in record.attendance.all()}
 
 
-def _record_link(record):
-    return {"meeting": record} if isinstance(record, JointMeeting) else {"activity": record}
-
-
 class DuplicateSubmission(Exception):
     """The same form was sent twice; ``record`` is what the first submission saved."""
 
@@ -434,17 +444,24 @@ def earlier_submission(model, alliance, token):
     return model.objects.filter(alliance=alliance, submission_token=token).first()
 
 
-def _check_members(record, branch_ids):
-    """The host and the attending branches are members of the alliance (or were)."""
-    members = set(
-        record.alliance.memberships.exclude(
-            status__in=[Membership.Status.APPLIED, Membership.Status.REJECTED]
-        ).values_list("branch_id", flat=True)
-    )
-    strangers = set(branch_ids) - members
+def check_members(record, attendance):
+    """Refuse a host or attending branch ({branch id: head count}) that is not (or was not)
+    a member of the record's alliance; a record keeps those it names unless it moves."""
+    same = type(record).objects.filter(pk=record.pk, alliance=record.alliance_id)
+    kept = same.first() if record.pk else None
+    known = {kept.host_id, *_attendance_of(kept)} if kept else set()
+    named = {record.host_id, *(branch for branch, heads in attendance.items() if heads)}
+    members = record.alliance.memberships.exclude(
+        status__in=[Membership.Status.APPLIED, Membership.Status.REJECTED]
+    ).values_list("branch_id", flat=True)
+    strangers = named - known - set(members) - {None}
     if strangers:
         names = "、".join(Branch.objects.filter(pk__in=strangers).values_list("unit", flat=True))
         raise ValidationError(f"{names}不是{record.alliance}的成员单位，不能作为主办或参加单位。")
+
+
+def _record_link(record):
+    return {"meeting": record} if isinstance(record, JointMeeting) else {"activity": record}
 
 
 def _save_photos(record, photos, removed):
@@ -468,7 +485,8 @@ def _save_photos(record, photos, removed):
 def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=None):
     """Create or change a meeting or activity with its attendance and photos, audited.
 
-    ``attendance`` maps branch ids to head counts (0 or missing: did not attend). ``photos``
+    ``attendance`` maps branch ids to head counts (0 or missing: did not attend; None: as
+    it was). ``photos``
     are Photo rows to add (a new one without a caption is called after the record, without
     a position goes last) or change; ``removed_photos`` are deleted. A second submission of
     the same form (same ``token``) saves nothing and raises DuplicateSubmission.
@@ -481,10 +499,10 @@ def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=N
         record.submission_token = token
     before = model.objects.filter(pk=record.pk).first() if record.pk else None
     before_attendance = _attendance_of(before) if before else {}
+    if attendance is None:
+        attendance = before_attendance
     wanted = {branch: heads for branch, heads in attendance.items() if heads}
-    kept = before and before.alliance_id == record.alliance_id
-    known = {before.host_id, *before_attendance} if kept else set()  # as they were
-    _check_members(record, {record.host_id, *wanted} - known)
+    check_members(record, wanted)
     if record.pk is None:
         record.created_by = by
     try:

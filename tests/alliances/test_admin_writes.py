@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -31,6 +32,7 @@ from tests.factories import (
     BranchFactory,
     MeetingFactory,
     MembershipFactory,
+    StaffFactory,
 )
 
 TODAY = date(2025, 8, 20)
@@ -79,9 +81,8 @@ def meeting_post(alliance, host, attendance=(), photos=(), **fields):
 
 
 def errors(response):
-    return " ".join(response.context["adminform"].form.non_field_errors()) + " ".join(
-        " ".join(errors) for errors in response.context["adminform"].form.errors.values()
-    )
+    """The errors the admin page lists: its form's and its inlines'."""
+    return " ".join(str(error) for error in response.context["errors"])
 
 
 # Meetings and activities ------------------------------------------------------------------
@@ -123,6 +124,26 @@ def test_a_second_regular_meeting_in_a_quarter_gets_the_workspace_message_in_the
     assert response.status_code == 200
     assert "本季度的例会已经登记过了" in errors(response)
     assert JointMeeting.objects.count() == 1
+
+
+def test_a_regular_meeting_saved_by_another_editor_meanwhile_sends_the_editor_back(
+    staff, alliance_with_members, monkeypatch
+):
+    """The form found the quarter free; another editor's meeting was saved before the
+    service wrote: the service refuses, nothing is saved, the page says why."""
+    alliance, members = alliance_with_members
+    record_save = services.record_save
+
+    def after_another_editor(**kwargs):
+        MeetingFactory(alliance=alliance, host=members[1].branch, held_on=date(2025, 7, 1))
+        return record_save(**kwargs)
+
+    monkeypatch.setattr(services, "record_save", after_another_editor)
+    url = reverse("admin:alliances_jointmeeting_add")
+    response = staff.post(url, meeting_post(alliance, members[0].branch), follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert "与刚刚登记的记录冲突" in response.content.decode()
+    assert not JointMeeting.objects.exists() and not AuditEntry.objects.exists()
 
 
 def test_a_record_dated_before_the_first_year_is_refused_in_the_admin_too(
@@ -397,6 +418,26 @@ def test_a_status_changed_in_the_admin_form_is_the_decision_it_means(staff, alli
     application.refresh_from_db()
     assert (application.status, application.decision_note) == ("rejected", note)
     assert actions() == ["membership.apply", "membership.reject"]
+
+
+def test_a_decision_by_staff_outside_the_committee_is_refused_and_saves_nothing(
+    client, alliance_with_members
+):
+    alliance, _ = alliance_with_members
+    secretary = StaffFactory(username="secretary")
+    secretary.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_membership", "change_membership"])
+    )
+    alliance.secretaries.add(secretary)
+    application = MembershipFactory(alliance=alliance, status="applied", joined_on=None)
+    client.force_login(secretary)
+    url = reverse("admin:alliances_membership_change", args=[application.pk])
+    data = membership_post(alliance, application.branch, status="active", joined_on="2025-08-01")
+    response = client.post(url, data)
+    assert response.status_code == 403
+    assert "只有机关工委工作人员可以审批入盟申请" in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == "applied" and not AuditEntry.objects.exists()
 
 
 def member_rows(members, **changes):
