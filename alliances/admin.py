@@ -171,11 +171,6 @@ class MembershipFormSet(forms.BaseInlineFormSet):
                 alliance=alliance,
                 memberships=[form.instance for form in edited],
                 removed=self.deleted_objects,
-                positions=[
-                    (form.instance, form.instance.rotation_order)
-                    for form in edited
-                    if "rotation_order" in form.changed_data
-                ],
                 by=by,
             )
 
@@ -309,12 +304,8 @@ class MembershipAdmin(KeptOnlyMixin, ServiceAdmin):
 
     def write(self, request, form, formsets):
         membership = form.instance
-        moved = membership.pk and "rotation_order" in form.changed_data
         services.memberships_save(
-            alliance=membership.alliance,
-            memberships=[membership],
-            positions=[(membership, membership.rotation_order)] if moved else [],
-            by=request.user,
+            alliance=membership.alliance, memberships=[membership], by=request.user
         )
 
     def remove(self, request, obj):

@@ -270,20 +270,25 @@ def _save(new, old, by):
 
 
 @transaction.atomic
-def memberships_save(*, alliance, memberships=(), removed=(), positions=(), by):
+def memberships_save(*, alliance, memberships=(), removed=(), by):
     """Save an alliance's memberships as edited in the admin, each change through its action.
 
     ``memberships`` hold their form's values. A new one is an application (申请中), or,
     entered as 成员, one approved at once. A change of status is the decision it means
-    (APPROVE, REJECT, LEAVE); ticking 牵头单位 hands the lead over; ``positions``
-    ([(membership, rotation order)]) reorders the other members; other edits are
-    corrections. ``removed`` are deleted, audited as they were.
+    (APPROVE, REJECT, LEAVE); ticking 牵头单位 hands the lead over; new rotation numbers
+    reorder the other members; other edits are corrections. ``removed`` are deleted,
+    audited as they were.
 
     The rotation is frozen once, before any of these changes, so that members entered
     together (say, a new alliance's roster with past join dates) share the past periods.
     """
     saved = check_memberships(alliance, memberships)
     lead = next((m for m in memberships if m.is_lead), None)
+    positions = {
+        m.pk: m.rotation_order
+        for m in memberships
+        if m.pk in saved and m.rotation_order != saved[m.pk].rotation_order
+    }
     rotation_freeze(alliance=alliance)
     for membership in removed:
         _delete(membership, by)
@@ -293,7 +298,7 @@ def memberships_save(*, alliance, memberships=(), removed=(), positions=(), by):
     if lead and not lead.is_lead:
         _make_lead(lead, by)
     if positions:
-        _reorder(alliance, {membership.pk: position for membership, position in positions}, by)
+        _reorder(alliance, positions, by)
 
 
 def check_founding(lead, members):

@@ -70,10 +70,9 @@ def test_past_hosts_never_change_whatever_happens_to_membership(alliance_with_me
     _, audit_office, union, women = members
     with time_machine.travel(date(2025, 8, 15)):
         before = hosts(alliance, 2025)
+        women.rotation_order, union.rotation_order, audit_office.rotation_order = 1, 2, 3
         services.memberships_save(
-            alliance=alliance,
-            positions=[(women, 1), (union, 2), (audit_office, 3)],
-            by=committee,
+            alliance=alliance, memberships=[women, union, audit_office], by=committee
         )
         services.membership_leave(membership=union, by=committee, left_on=date(2025, 8, 15))
         after = hosts(alliance, 2025)
