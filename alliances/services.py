@@ -66,16 +66,13 @@ def _apply(membership, by):
     )
 
 
-DECISION_ACTIONS = {Membership.Status.ACTIVE: "approve", Membership.Status.REJECTED: "reject"}
-
-
 def _decide(membership, by, status, note, summary):
     """Record a committee decision on an application, with its audit entry."""
     membership.status = status
     membership.decided_by, membership.decided_at = by, timezone.now()
     membership.decision_note = note
     membership.save()
-    action = f"membership.{DECISION_ACTIONS[status]}"
+    action = "membership.approve" if status == Membership.Status.ACTIVE else "membership.reject"
     audit.record(by=by, action=action, obj=membership, summary=summary, note=note)
     return membership
 
@@ -465,21 +462,14 @@ def check_members(record, attendance):
         raise ValidationError(f"{names}不是{record.alliance}的成员单位，不能作为主办或参加单位。")
 
 
-def _record_link(record):
-    return {"meeting": record} if isinstance(record, JointMeeting) else {"activity": record}
-
-
 def _save_photos(record, photos, removed):
     """Add the new photos (numbered after the others unless placed), change and remove."""
     for photo in removed:
-        if photo.meeting_id != record.pk and photo.activity_id != record.pk:
-            raise ValidationError("只能删除本记录的照片。")
         photo.delete()
     start = record.photos.count()
     for photo in photos:
         if photo.pk is None:
-            for field, value in _record_link(record).items():
-                setattr(photo, field, value)
+            setattr(photo, "meeting" if isinstance(record, JointMeeting) else "activity", record)
             photo.caption = photo.caption or f"{record}现场照片"
             if photo.position is None:
                 photo.position, start = start, start + 1
