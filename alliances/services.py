@@ -481,10 +481,10 @@ def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=N
     """Create or change a meeting or activity with its attendance and photos, audited.
 
     ``attendance`` maps branch ids to head counts (0 or missing: did not attend; None: as
-    it was). ``photos``
-    are Photo rows to add (a new one without a caption is called after the record, without
-    a position goes last) or change; ``removed_photos`` are deleted. A second submission of
-    the same form (same ``token``) saves nothing and raises DuplicateSubmission.
+    it was). ``photos`` are Photo rows to add (a new one without a caption is called after
+    the record, without a position goes last) or change; ``removed_photos`` are deleted.
+    A second submission of the same form (same ``token``) saves nothing and raises
+    DuplicateSubmission.
     """
     model = type(record)
     if token and record.pk is None:
