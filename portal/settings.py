@@ -315,6 +315,8 @@ SESSION_COOKIE_HTTPONLY = True
 # No script reads the CSRF cookie: the editor's uploads take the token from the form
 # (static/js/editor.js), so the cookie can be hidden from scripts too.
 CSRF_COOKIE_HTTPONLY = True
+# A form sent with an old or missing token: the site's page ("页面已过期…"), not Django's.
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not SECURE_HSTS_PRELOAD:
