@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 
 from .models import Article
+from .search import MAX_TERMS, answerable, search_terms
 
 
 class ArticleFilter(django_filters.FilterSet):
@@ -44,3 +45,15 @@ class ArticleFilter(django_filters.FilterSet):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="关键词", max_length=60, required=False, strip=True)
+
+    def clean_q(self):
+        """Only what an index can answer (articles/search.py); a clear word about the rest."""
+        terms = search_terms(self.cleaned_data["q"])
+        if len(terms) > MAX_TERMS:
+            raise forms.ValidationError(f"最多输入 {MAX_TERMS} 个词，请用空格分开。")
+        if short := [term for term in terms if not answerable(term)]:
+            raise forms.ValidationError(
+                f"“{'”“'.join(short)}”太短，请输入至少两个汉字，或三个字母、数字"
+                "（例如“党建”“联盟”“1+N”）；几个词之间用空格分开。"
+            )
+        return " ".join(terms)

@@ -11,7 +11,7 @@ from portal.links import reverse_one
 from portal.richtext import RichTextField, html_to_text, sanitize_html
 from portal.uploads import AttachmentField, RandomName, SafeImageField, VideoField
 
-from .search import search_tokens
+from .search import normalise, search_tokens
 
 
 class Category(models.Model):
@@ -307,10 +307,12 @@ class Article(models.Model):
                 setattr(self, name, value.replace(microsecond=0))
         if update_fields is None or {"title", "summary", "body"} & set(update_fields):
             self.body = sanitize_html(self.body)
-            self.search_text = "\n".join(
-                part for part in (self.title, self.summary, html_to_text(self.body)) if part
+            self.search_text = normalise(
+                "\n".join(
+                    part for part in (self.title, self.summary, html_to_text(self.body)) if part
+                )
             )
-            self.search_tokens = search_tokens(self.search_text, self.title)
+            self.search_tokens = search_tokens(self.search_text, normalise(self.title))
             if update_fields is not None:
                 update_fields = {*update_fields, "search_text", "search_tokens"}
         super().save(*args, update_fields=update_fields, **kwargs)
@@ -342,7 +344,7 @@ class Article(models.Model):
     @property
     def plain_text(self):
         """Abstract and body as plain text (``search_text`` without its title line)."""
-        return self.search_text.removeprefix(self.title).lstrip("\n")
+        return self.search_text.removeprefix(normalise(self.title)).lstrip("\n")
 
     @property
     def published_date(self):

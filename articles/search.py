@@ -11,8 +11,15 @@ The answer here is the one a substring match gives, made fast with an index:
   of the substring matches; ``search_text ILIKE`` then keeps exactly the substring
   matches. A query that is one pair of characters needs no second step: having the pair
   *is* containing it.
-- On SQLite (and for queries with no pair, like a single character) it is a plain
-  case-insensitive substring match.
+- A word with no pair of Chinese characters (``party``, ``1+N``) is found through a trigram
+  index (pg_trgm, migration 0013) on ``UPPER(search_text)``, which is what Django's
+  ``icontains`` compares. pg_trgm can use a pattern only if it yields a trigram, which
+  ``answerable`` predicts; the search form refuses the rest (one character, ``ab``, ``%``,
+  ``+++``) with a clear message instead of scanning every article.
+- On SQLite it is a plain case-insensitive substring match.
+
+A query is NFKC-normalised (``１＋Ｎ`` is ``1+N``), as the stored text is, and split at
+spaces: an article matches when it contains every word.
 
 Results come title hits first, each part newest first. For the search page the two parts
 are separate queries (``TitleFirst``) so that each can walk an index in date order: the
@@ -25,16 +32,43 @@ who needs more adds a word.
 
 import contextlib
 import re
+import unicodedata
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, Expression, F, Func, IntegerField, Q, Value, When
 from django.utils.functional import cached_property
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _WORD = re.compile(r"[0-9a-z]+")
+_ALNUM_RUN = re.compile(r"[^\W_]+")  # letters and digits, as pg_trgm counts word characters
 MAX_WORD = 40
-MAX_QUERY_LENGTH = 60
+MAX_TERMS = 5
+
+
+def normalise(text):
+    """NFKC: full-width letters, digits and signs as their plain forms."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def search_terms(query):
+    """The distinct words of ``query``, normalised."""
+    return list(dict.fromkeys(normalise(query).split()))
+
+
+def answerable(term):
+    """Whether an index can find ``term``: it has a pair of Chinese characters, or pg_trgm
+    can take a trigram from ``%term%``. pg_trgm pads a run of letters and digits with two
+    spaces in front when a non-word character precedes it inside the pattern, and one
+    behind when one follows; a run touching the ``%`` gets no padding on that side. So
+    ``party``, ``1+N`` (" " + " " + "n") and ``1.5`` qualify, ``ab``, ``1+`` and ``+++``
+    do not (tests/articles/test_search_hostile.py checks this against PostgreSQL)."""
+    if query_pairs(term):
+        return True
+    return any(
+        (2 if run.start() > 0 else 0) + len(run[0]) + (1 if run.end() < len(term) else 0) >= 3
+        for run in _ALNUM_RUN.finditer(term)
+    )
 
 
 def _encode(term, prefix):
@@ -78,10 +112,11 @@ class StoredVector(Expression):
         return f"{compiler.quote_name_unless_alias(compiler.query.base_table)}.search_vector", []
 
 
-def _having_pairs(queryset, query, prefix):
-    """On PostgreSQL, ``queryset`` narrowed by the index to rows with every pair of ``query``
-    (``prefix`` "x" anywhere, "t" in the title); else ``None`` (no index, or no pair)."""
-    pairs = query_pairs(query, prefix)
+def _having_pairs(queryset, terms, prefix):
+    """On PostgreSQL, ``queryset`` narrowed by the index to rows with every pair of the
+    ``terms`` (``prefix`` "x" anywhere, "t" in the title); else ``None`` (no index, or no
+    pair)."""
+    pairs = list(dict.fromkeys(pair for term in terms for pair in query_pairs(term, prefix)))
     if connection.vendor != "postgresql" or not pairs:
         return None
     tokens = SearchQuery(" & ".join(pairs), search_type="raw", config="simple")
@@ -96,21 +131,31 @@ def _contains(field, query):
 
 
 def matching(queryset, query):
-    """The articles of ``queryset`` whose title, abstract or text contain ``query``."""
-    query = query.strip()
-    indexed = _having_pairs(queryset, query, "x")
-    if indexed is None:
-        return queryset.filter(_contains("search_text", query))
-    if len(query) == 2:  # one pair: having the pair *is* containing it
-        return indexed
-    return indexed.filter(_contains("search_text", query))
+    """The articles of ``queryset`` whose title, abstract or text contain every word of
+    ``query``."""
+    terms = search_terms(query)
+    indexed = _having_pairs(queryset, terms, "x")
+    found = queryset if indexed is None else indexed
+    for term in terms:
+        if not query_pairs(term):  # the trigram index compares UPPER(): icontains
+            found = found.filter(search_text__icontains=term)
+        elif indexed is None or len(term) > 2:  # one pair: having it *is* containing it
+            found = found.filter(_contains("search_text", term))
+    return found
+
+
+def _title_contains(query):
+    return Q(*(_contains("title", term) for term in search_terms(query)))
 
 
 def title_matching(queryset, query):
-    """The articles of ``queryset`` whose title contains ``query``."""
-    query = query.strip()
-    indexed = _having_pairs(queryset, query, "t")
-    return (queryset if indexed is None else indexed).filter(_contains("title", query))
+    """The articles of ``queryset`` whose title contains every word of ``query``: through
+    the title's own pairs when every word has one, else among the text's matches."""
+    terms = search_terms(query)
+    if not all(query_pairs(term) for term in terms):
+        return matching(queryset, query).filter(_title_contains(query))
+    indexed = _having_pairs(queryset, terms, "t")
+    return (queryset if indexed is None else indexed).filter(_title_contains(query))
 
 
 # Published articles always have a date: plain DESC, the order of the date indexes.
@@ -121,18 +166,39 @@ def search_articles(queryset, query):
     """Filter ``queryset`` to articles containing ``query``, title hits first, then newest.
 
     One query, fine for a few hundred matches; the search page uses ``TitleFirst``."""
-    query = query.strip()
     return (
         matching(queryset, query)
         .annotate(
             title_hit=Case(
-                When(_contains("title", query), then=Value(1)),
+                When(_title_contains(query), then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
             )
         )
         .order_by("-title_hit", *NEWEST)
     )
+
+
+class SearchTimedOut(Exception):
+    """PostgreSQL cancelled a search at its time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(milliseconds):
+    """On PostgreSQL, the queries inside get ``milliseconds`` each (``statement_timeout``,
+    for this transaction only); a cancelled one raises ``SearchTimedOut``."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(milliseconds)}")
+            yield
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            raise SearchTimedOut from error
+        raise
 
 
 @contextlib.contextmanager
@@ -168,9 +234,8 @@ class TitleFirst:
     DENSE = 5000
 
     def __init__(self, queryset, query, limit):
-        query = query.strip()
         self.title_hits = title_matching(queryset, query).order_by(*NEWEST)
-        self.others = matching(queryset, query).exclude(_contains("title", query)).order_by(*NEWEST)
+        self.others = matching(queryset, query).exclude(_title_contains(query)).order_by(*NEWEST)
         self.limit = limit
 
     @cached_property

@@ -1,21 +1,24 @@
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
+from django_ratelimit.decorators import ratelimit
 
 from portal import pagecache
 from portal.mixins import FilteredListMixin
 from portal.models import FriendlyLink
 from portal.pagecache import cached_page
 from portal.precompiled import Precompiled
+from portal.security import client_ip
 from portal.zh import to_simplified
 
 from . import services, viewcounts
 from .filters import ArticleFilter, SearchForm
 from .models import Article, Attachment
-from .search import TitleFirst
+from .search import SearchTimedOut, TitleFirst, time_limit
 from .selectors import front_page, in_order, published_in_section, site_tree_for
 
 PAGE_SIZE = 20
@@ -182,20 +185,42 @@ def _neighbour(article, name):
     return Article.from_db(None, ["id", "title"], [pk, getattr(article, f"{name}_title")])
 
 
+def _search_notice(request, form, notice, status, retry_after):
+    context = {"form": form, "notice": notice}
+    response = render(request, "articles/search.html", context, status=status)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 @cached_page(query=["q", "page"])
+@ratelimit(
+    key=lambda group, request: client_ip(request),
+    rate=lambda group, request: settings.PORTAL_SEARCH_RATE,
+    block=False,
+)
 def search(request):
-    """站内搜索: title, abstract and body; two-character Chinese words included."""
+    """站内搜索: title, abstract and body; two-character Chinese words included. Each reader
+    has a number of searches a minute (a copy from the page cache does not count), and each
+    search a time limit on PostgreSQL."""
     form = SearchForm(request.GET)
+    if request.limited:
+        return _search_notice(request, form, "搜索太频繁了，请一分钟后再试。", 429, 60)
     if not form.is_valid():
         return render(request, "articles/search.html", {"form": form}, status=400)
     # Articles are written in simplified characters; 黨建 finds 党建 (readers of the 繁 pages).
     query = to_simplified(form.cleaned_data["q"])
     results = page = None
     if query:
-        # Paged by id, title hits first; then the twenty rows of the page are loaded.
-        results = TitleFirst(Article.objects.published(), query, limit=SEARCH_LIMIT)
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-        listing = Article.objects.only(*Article.LISTING_FIELDS, "search_text")
-        page.object_list = site_tree_for(request).attach(in_order(listing, page.object_list))
+        try:
+            with time_limit(settings.PORTAL_SEARCH_TIMEOUT_MS):
+                # Paged by id, title hits first; then the twenty rows of the page are loaded.
+                results = TitleFirst(Article.objects.published(), query, limit=SEARCH_LIMIT)
+                page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+                listing = Article.objects.only(*Article.LISTING_FIELDS, "search_text")
+                page.object_list = in_order(listing, page.object_list)
+        except SearchTimedOut:
+            notice = "这次搜索用时太长，没有完成。请稍后再试，或换一个更具体的词。"
+            return _search_notice(request, form, notice, 503, 10)
+        site_tree_for(request).attach(page.object_list)
     context = {"form": form, "query": query, "page_obj": page, "results": results}
     return render(request, "articles/search.html", context)

@@ -169,6 +169,10 @@ PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600
 # A reader's repeated views of one article count once in this window (articles/viewcounts.py).
 PORTAL_VIEW_WINDOW_SECONDS = int(os.environ.get("PORTAL_VIEW_WINDOW_SECONDS", "1800"))
 
+# Site search (articles/views.py): uncached searches a minute per reader, and the time each
+# query may take on PostgreSQL before it is cancelled with a message.
+PORTAL_SEARCH_RATE = os.environ.get("PORTAL_SEARCH_RATE", "30/m")
+PORTAL_SEARCH_TIMEOUT_MS = int(os.environ.get("PORTAL_SEARCH_TIMEOUT_MS", "1000"))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -8,17 +8,25 @@ from django.utils.safestring import mark_safe
 
 from portal import pagecache
 
+from ..search import search_terms
 from ..selectors import site_tree_for
 
 register = template.Library()
 
 
+def _terms_pattern(query):
+    terms = sorted(search_terms(query or ""), key=len, reverse=True)  # longest first
+    return "|".join(map(re.escape, terms))
+
+
 @register.filter
 def highlight(text, query):
-    """Escape ``text`` and wrap each case-insensitive occurrence of ``query`` in <mark>."""
-    if not query:
+    """Escape ``text`` and wrap each case-insensitive occurrence of a word of ``query`` in
+    <mark>."""
+    pattern = _terms_pattern(query)
+    if not pattern:
         return escape(text or "")
-    parts = re.split(f"({re.escape(query)})", text or "", flags=re.IGNORECASE)
+    parts = re.split(f"({pattern})", text or "", flags=re.IGNORECASE)
     marked = "".join(
         f"<mark>{escape(part)}</mark>" if index % 2 else escape(part)
         for index, part in enumerate(parts)
@@ -28,13 +36,14 @@ def highlight(text, query):
 
 @register.filter
 def excerpt(text, query, width=70):
-    """A window of ``text`` around the first occurrence of ``query``."""
+    """A window of ``text`` around the first occurrence of a word of ``query``."""
     text = re.sub(r"\s+", " ", text or "")
-    at = text.lower().find((query or "").lower()) if query else -1
-    if at < 0:
+    pattern = _terms_pattern(query)
+    found = re.search(pattern, text, flags=re.IGNORECASE) if pattern else None
+    if found is None:
         return text[: width * 2] + ("…" if len(text) > width * 2 else "")
-    start = max(at - width, 0)
-    end = min(at + len(query) + width, len(text))
+    start = max(found.start() - width, 0)
+    end = min(found.end() + width, len(text))
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 

@@ -13,7 +13,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from articles import views
 from articles.models import Article
-from articles.search import TitleFirst, query_pairs, search_articles, search_tokens
+from articles.search import TitleFirst, query_pairs, search_articles, search_terms, search_tokens
 from tests.factories import ArticleFactory, CategoryFactory
 
 
@@ -37,8 +37,13 @@ def found(query):
 
 
 def substring(query):
-    query = query.lower()
-    return {a.title for a in Article.objects.published() if query in a.search_text.lower()}
+    """The titles of the articles that contain every word of ``query``, by plain Python."""
+    terms = [term.lower() for term in search_terms(query)]
+    return {
+        a.title
+        for a in Article.objects.published()
+        if all(term in a.search_text.lower() for term in terms)
+    }
 
 
 @pytest.mark.parametrize(
