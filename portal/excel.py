@@ -1,5 +1,11 @@
 """Excel downloads laid out the way a committee office files them: a title row, a bold
-header with borders, wrapped text, frozen header, landscape A4 fitted to one page wide."""
+header with borders, wrapped text, frozen header, landscape A4 fitted to one page wide.
+
+Every str is written as a text cell, exactly as typed: openpyxl would make ``=...`` a live
+formula, and a secretary's ``=HYPERLINK(...)`` would then send the committee's cells away.
+Numbers and dates stay numbers and dates. Text a spreadsheet would read as a formula when
+retyped (OWASP's prefixes) also gets Excel's quote prefix, so editing the cell keeps it text.
+"""
 
 import io
 from dataclasses import dataclass
@@ -11,6 +17,7 @@ from django.http import HttpResponse
 # openpyxl is imported where a workbook is made: 8 MB that a worker serving pages never needs.
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -40,12 +47,12 @@ def _write(ws, sheet):
     thin = Side(style="thin", color="999999")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
     width = len(sheet.columns)
-    ws.append([sheet.heading])
+    _append(ws, [sheet.heading])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].font = Font(size=14, bold=True)
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.row_dimensions[1].height = 26
-    ws.append([label for label, _ in sheet.columns])
+    _append(ws, [label for label, _ in sheet.columns])
     for column, (_, chars) in enumerate(sheet.columns, start=1):
         ws.column_dimensions[get_column_letter(column)].width = chars
         cell = ws.cell(row=2, column=column)
@@ -54,8 +61,7 @@ def _write(ws, sheet):
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = box
     for values in sheet.rows:
-        ws.append(list(values))
-        for cell in ws[ws.max_row]:
+        for cell in _append(ws, values):
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             cell.border = box
             if isinstance(cell.value, date):
@@ -67,6 +73,17 @@ def _write(ws, sheet):
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _append(ws, values):
+    """Add a row; return its cells, each str a text cell whatever it starts with."""
+    ws.append(list(values))
+    row = ws[ws.max_row]
+    for cell in row:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            cell.quotePrefix = cell.value.startswith(FORMULA_PREFIXES)
+    return row
 
 
 def xlsx_response(filename, sheets):
