@@ -116,3 +116,13 @@ def test_the_overview_writes_alliance_names_as_exact_text(client, committee, hos
     activities, participation = row[-4], row[-3]
     assert (activities.data_type, activities.value) == ("n", 1)
     assert (participation.data_type, participation.value) == ("n", 7)
+
+
+def test_control_characters_pasted_from_word_do_not_break_the_ledger(client, hostile_year):
+    """XML cannot hold them, and openpyxl raised: one pasted title made the download a 500."""
+    alliance, secretary = hostile_year
+    ActivityFactory(alliance=alliance, held_on=date(2025, 6, 1), title="第一行\x0b第二行\x01")
+    client.force_login(secretary)
+    book = download(client, reverse("workspace:ledger_xlsx", args=[alliance.slug, 2025]))
+    titles = [row[3].value for row in book["2025年台账"].iter_rows(min_row=3)]
+    assert "第一行\n第二行" in titles
