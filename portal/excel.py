@@ -5,9 +5,12 @@ Every str is written as a text cell, exactly as typed: openpyxl would make ``=..
 formula, and a secretary's ``=HYPERLINK(...)`` would then send the committee's cells away.
 Numbers and dates stay numbers and dates. Text a spreadsheet would read as a formula when
 retyped (OWASP's prefixes) also gets Excel's quote prefix, so editing the cell keeps it text.
+Control characters, which XML cannot hold, are dropped (Word's line breaks become line feeds)
+rather than failing the whole download.
 """
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
@@ -18,6 +21,8 @@ from django.http import HttpResponse
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_WORD_BREAKS = {"\x0b": "\n", "\x0c": "\n"}  # Word's manual line and page breaks
 
 
 @dataclass
@@ -77,13 +82,17 @@ def _write(ws, sheet):
 
 def _append(ws, values):
     """Add a row; return its cells, each str a text cell whatever it starts with."""
-    ws.append(list(values))
+    ws.append([_xml_text(value) if isinstance(value, str) else value for value in values])
     row = ws[ws.max_row]
     for cell in row:
         if isinstance(cell.value, str):
             cell.data_type = "s"
             cell.quotePrefix = cell.value.startswith(FORMULA_PREFIXES)
     return row
+
+
+def _xml_text(value):
+    return _NOT_XML.sub(lambda match: _WORD_BREAKS.get(match[0], ""), value)
 
 
 def xlsx_response(filename, sheets):
