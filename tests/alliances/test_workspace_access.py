@@ -243,7 +243,7 @@ def test_login_and_logout_use_the_workspace_pages(client, world):
     page = client.get(reverse("workspace:login"))
     assert page.status_code == 200 and "登录台账工作台" in page.content.decode()
     wrong = client.post(reverse("workspace:login"), {"username": user.username, "password": "x"})
-    assert wrong.status_code == 200 and "请输入一个正确的" in wrong.content.decode()
+    assert wrong.status_code == 200 and "用户名或密码不对，请重新输入" in wrong.content.decode()
     response = client.post(
         reverse("workspace:login"), {"username": user.username, "password": "correct-horse-battery"}
     )
