@@ -1,0 +1,242 @@
+"""What an upload may cost: the work of every image is bounded before it is decoded.
+
+An outside test found a 6300×6300 PNG of 154 KB accepted after seconds of re-encoding, a
+10 MB GIF of 450,000 frames walked frame by frame before it was refused, and twelve large
+images in one request running until gunicorn killed the worker. The files below are built
+the same way, with the other shapes that make Pillow work for long on a small file: a PNG
+of tiny chunks, a JPEG of empty markers or of thousands of scans, a GIF of one-byte blocks.
+
+Each test measures the CPU time of the whole request (``time.process_time()``), the way a
+query count is asserted: the bound is generous for a loaded machine, and the point is that
+the work no longer grows with what the file declares. No upload request may take more
+than 3 s of CPU.
+"""
+
+import functools
+import io
+import json
+import re
+import struct
+import time
+import uuid
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from alliances.models import Activity, Photo
+from portal import uploads
+from tests.factories import AllianceFactory, BranchFactory, MembershipFactory, UserFactory
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+REFUSAL_CPU = 1.0  # seconds: a refusal reads headers, nothing more
+REQUEST_CPU = 3.0  # seconds: the issue's ceiling for any upload request
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@functools.cache
+def big_png(side=6300):
+    """A white RGB PNG compressed to about 150 KB: 40 million pixels once decoded."""
+    pixels, row = zlib.compressobj(9), b"\0" + b"\xff" * (3 * side)
+    data = b"".join(pixels.compress(row) for _ in range(side)) + pixels.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", data)
+        + _chunk(b"IEND", b"")
+    )
+
+
+@functools.cache
+def many_frame_gif(frames=450_000):
+    """1×1 pixel frames, 22 bytes each: 10 MB of animation."""
+    head = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+    frame = b"!\xf9\x04\x00\x01\x00\x00\x00" + b",\0\0\0\0\x01\0\x01\0\0" + b"\x02\x02\x44\x01\0"
+    return head + frame * frames + b";"
+
+
+def small(fmt, **save):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(out, fmt, **save)
+    return out.getvalue()
+
+
+@functools.cache
+def chunky_png():
+    """A 64×48 PNG with 800,000 empty chunks before its pixels: Pillow reads each in Python."""
+    png = small("PNG")
+    return png[:33] + _chunk(b"zzZz", b"") * 800_000 + png[33:]
+
+
+@functools.cache
+def marker_jpeg():
+    """A 64×48 JPEG with 2.5 million empty APP5 markers before its pixels."""
+    jpeg = small("JPEG")
+    return jpeg[:2] + b"\xff\xe5\x00\x02" * 2_500_000 + jpeg[2:]
+
+
+@functools.cache
+def many_scan_jpeg(copies=10_000):
+    """A progressive 2560×2560 JPEG whose one AC scan is repeated: libjpeg decodes each
+    over the whole picture, so 250 KB took seconds."""
+    out = io.BytesIO()
+    Image.new("RGB", (2560, 2560), (200, 30, 30)).save(out, "JPEG", progressive=True)
+    head, *scans = out.getvalue().split(b"\xff\xda")
+    # A scan header: length, component count n, n selectors, then Ss, Se and Ah/Al.
+    ac = next(
+        number
+        for number, scan in enumerate(scans[:-1])
+        if scan[3 + 2 * scan[2]] > 0 and scan[5 + 2 * scan[2]] >> 4 == 0
+    )
+    scans[ac + 1 : ac + 1] = [scans[ac]] * copies
+    return b"\xff\xda".join([head, *scans])
+
+
+@functools.cache
+def comment_gif():
+    """A 1×1 GIF whose comment is 4.5 million one-byte blocks: Pillow reads each in Python."""
+    gif = small("GIF")
+    return gif[:-1] + b"!\xfe" + b"\x01x" * 4_500_000 + b"\0" + gif[-1:]
+
+
+@functools.cache
+def photo_png():
+    """A photograph-like 2560×1920 PNG of about 4 MB: it took 4 s to re-encode, optimised."""
+    out = io.BytesIO()
+    noise = Image.effect_noise((640, 480), 30).convert("RGB")
+    noise.resize((2560, 1920), Image.Resampling.BICUBIC).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def staff(reviewer, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = Client()
+    client.force_login(reviewer)
+    return client
+
+
+def timed_post(client, url, data):
+    started = time.process_time()
+    response = client.post(url, data)
+    return response, time.process_time() - started
+
+
+def editor_upload(client, name, data):
+    upload = SimpleUploadedFile(name, data, content_type="application/octet-stream")
+    response, cpu = timed_post(client, "/editor/upload-image/", {"upload": upload})
+    return response, json.loads(response.content), cpu
+
+
+HOSTILE = {
+    "6300×6300 PNG of 150 KB": ("big.png", big_png, "万像素"),
+    "GIF of 450,000 frames": ("frames.gif", many_frame_gif, "帧"),
+    "PNG of 800,000 empty chunks": ("chunks.png", chunky_png, "结构异常"),
+    "JPEG of 2.5 million empty markers": ("markers.jpg", marker_jpeg, "结构异常"),
+    "progressive JPEG of 10,000 scans": ("scans.jpg", many_scan_jpeg, "结构异常"),
+    "GIF comment of 4.5 million blocks": ("comment.gif", comment_gif, "结构异常"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_images_are_refused_after_reading_their_headers_only(staff, case):
+    name, build, words = HOSTILE[case]
+    response, reply, cpu = editor_upload(staff, name, build())
+    assert response.status_code == 400
+    message = reply["error"]["message"]
+    assert words in message and "请" in message, message
+    assert cpu < REFUSAL_CPU, f"{case}: {cpu:.2f} s of CPU"
+
+
+def test_the_pixel_limit_is_told_in_wan_pixels_with_what_to_do(staff, settings):
+    settings.PORTAL_MAX_IMAGE_PIXELS = 25_000_000
+    _, reply, _ = editor_upload(staff, "big.png", big_png())
+    message = reply["error"]["message"]
+    assert "6300×6300" in message and "2500 万像素" in message and "缩小" in message
+
+
+def test_a_photograph_saved_as_png_is_re_encoded_in_bounded_time(staff):
+    response, reply, cpu = editor_upload(staff, "photo.png", photo_png())
+    assert response.status_code == 200, reply
+    assert reply["url"].endswith(".png")
+    assert cpu < 1.5, f"{cpu:.2f} s of CPU"
+
+
+def test_a_phone_photo_with_a_second_picture_is_stored_as_a_jpeg(staff):
+    """Phones write MPO (a JPEG followed by a depth map or preview): it is a JPEG."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(
+        out, "MPO", save_all=True, append_images=[Image.new("RGB", (64, 48), "blue")]
+    )
+    response, reply, _ = editor_upload(staff, "portrait.jpg", out.getvalue())
+    assert response.status_code == 200, reply
+    assert reply["url"].endswith(".jpg")
+
+
+# ------------------------------------------------------------ many images in one request
+
+
+@pytest.fixture
+def desk(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    alliance = AllianceFactory(slug="costly")
+    lead = MembershipFactory(alliance=alliance, is_lead=True, branch=BranchFactory()).branch
+    secretary = UserFactory(username="sec-costly")
+    alliance.secretaries.add(secretary)
+    client = Client()
+    client.force_login(secretary)
+    return client, alliance, lead
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """How many images were decoded and re-encoded."""
+    calls = []
+    reencode = uploads._reencode
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return reencode(*args, **kwargs)
+
+    monkeypatch.setattr(uploads, "_reencode", counting)
+    return calls
+
+
+def test_twelve_large_images_in_one_request_stop_at_the_request_budget(desk, decoded):
+    client, alliance, lead = desk
+    side = 4000  # 16 million pixels each: under the limit for one image, not for twelve
+    photos = [SimpleUploadedFile(f"{n}.png", big_png(side)) for n in range(12)]
+    response, cpu = timed_post(
+        client,
+        reverse("workspace:activity_new", args=[alliance.slug]),
+        {
+            "held_on": "2025-05-10",
+            "title": "主题党日",
+            "line": "study",
+            "status": "held",
+            "venue": "党员活动室",
+            "host": lead.pk,
+            "form_token": str(uuid.uuid4()),
+            "photos": photos,
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors["photos"]
+    assert any("分几次上传" in error for error in errors), errors
+    assert all(CHINESE.search(error) for error in errors)
+    assert 0 < len(decoded) < 12
+    assert not Activity.objects.exists() and not Photo.objects.exists()
+    assert cpu < REQUEST_CPU, f"{cpu:.2f} s of CPU"
+
+
+def test_images_of_separate_requests_have_separate_budgets(staff):
+    for _ in range(4):
+        response, reply, _ = editor_upload(staff, "big.png", big_png(4000))
+        assert response.status_code == 200, reply
