@@ -442,7 +442,9 @@ class Activity(AllianceRecord):
         default_related_name = "activities"
         indexes = [
             models.Index(fields=["alliance", "year", "quarter"], name="activity_alliance_quarter"),
-            models.Index(fields=["-held_on", "-id"], name="activity_date"),
+            # The public list's order, with the alliance its filter reads: its pages are
+            # walked in the index alone (portal.mixins.PagedByIdMixin).
+            models.Index(fields=["-held_on", "-id", "alliance"], name="activity_listing"),
         ]
 
     def __str__(self):

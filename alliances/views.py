@@ -7,7 +7,7 @@ from django.views.generic import DetailView, ListView
 
 from portal import pagecache
 from portal.charts import bar_chart
-from portal.mixins import FilteredListMixin
+from portal.mixins import FilteredListMixin, PagedByIdMixin
 from portal.pagecache import cached_page
 
 from . import selectors
@@ -108,7 +108,10 @@ def _heads(model_field):
 
 
 @cached_page(query=["page", *ActivityFilter.base_filters])
-class ActivityListView(FilteredListMixin, ListView):
+class ActivityListView(FilteredListMixin, PagedByIdMixin, ListView):
+    """Activities of approved alliances, newest first. Paged by id: the index activity_listing
+    gives the order and holds the alliance the public filter reads."""
+
     template_name = "alliances/activity_list.html"
     context_object_name = "activities"
     paginate_by = PAGE_SIZE
@@ -116,12 +119,15 @@ class ActivityListView(FilteredListMixin, ListView):
     extra_context = {"directory_trail": TRAIL}
 
     def get_base_queryset(self):
+        return Activity.objects.filter(alliance__in=Alliance.objects.public()).order_by(
+            "-held_on", "-pk"
+        )
+
+    def get_page_queryset(self):
         return (
-            Activity.objects.filter(alliance__in=Alliance.objects.public())
-            .select_related("alliance", "host")
+            Activity.objects.select_related("alliance", "host")
             .annotate(heads=_heads("activity"))
             .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("position", "pk")))
-            .order_by("-held_on", "-pk")
         )
 
 

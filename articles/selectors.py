@@ -67,13 +67,6 @@ def site_tree_for(request):
     return request._site_tree
 
 
-def in_order(queryset, ids):
-    """The rows of ``queryset`` with these primary keys, in the order of ``ids``."""
-    ids = list(ids)
-    rows = queryset.in_bulk(ids)
-    return [rows[pk] for pk in ids if pk in rows]
-
-
 def published_in_section(category):
     return Article.objects.published().in_section(category).for_listing()
 

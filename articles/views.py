@@ -8,7 +8,7 @@ from django.views.generic import DetailView, ListView
 from django_ratelimit.decorators import ratelimit
 
 from portal import pagecache
-from portal.mixins import FilteredListMixin
+from portal.mixins import FilteredListMixin, PagedByIdMixin, in_order
 from portal.models import FriendlyLink
 from portal.pagecache import cached_page
 from portal.precompiled import Precompiled
@@ -19,7 +19,7 @@ from . import services, viewcounts
 from .filters import ArticleFilter, SearchForm
 from .models import Article, Attachment
 from .search import SearchTimedOut, TitleFirst, time_limit
-from .selectors import front_page, in_order, published_in_section, site_tree_for
+from .selectors import front_page, published_in_section, site_tree_for
 
 PAGE_SIZE = 20
 SEARCH_LIMIT = 1000  # results counted and listed (50 pages); see articles/search.py
@@ -59,7 +59,7 @@ def can_preview(user):
 
 
 @cached_page(query=["page", *ArticleFilter.base_filters])
-class CategoryView(FilteredListMixin, ListView):
+class CategoryView(FilteredListMixin, PagedByIdMixin, ListView):
     """A section or sub-section: its articles, newest first, with sub-section tabs and filters."""
 
     template_name = "articles/category_detail.html"
@@ -90,14 +90,8 @@ class CategoryView(FilteredListMixin, ListView):
         published = published_in_section(self.category).order_by()
         return [day.year for day in published.dates("published_at", "year", "DESC")]
 
-    def paginate_queryset(self, queryset, page_size):
-        """Page through ids only (an index-only walk, cheap even on page 1000), then load
-        the twenty articles of the page by primary key."""
-        paginator, page, ids, is_paginated = super().paginate_queryset(
-            queryset.values_list("pk", flat=True), page_size
-        )
-        page.object_list = in_order(queryset.model.objects.for_listing(), ids)
-        return paginator, page, page.object_list, is_paginated
+    def get_page_queryset(self):
+        return Article.objects.for_listing()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(category=self.category, section=self.section, **kwargs)

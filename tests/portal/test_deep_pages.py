@@ -1,20 +1,23 @@
 """Deep pages of the long public lists (issue 14.7): page 2500 costs about what page 1 costs.
 
-A list is paged through the ids of its rows only, an index-only walk on PostgreSQL, and then
-the twenty rows of the page are loaded by primary key with what the page shows (joins, head
-counts, photos). So the query that skips rows (OFFSET) reads one narrow index and never the
-joins and sums of the rows it skips. At 50,000 activities ?page=last took 0.3–0.5 s before.
+A list is paged through the ids of its rows only, an index-only walk on PostgreSQL from the
+nearer end of the list, and then the twenty rows of the page are loaded by primary key with
+what the page shows (joins, head counts, photos). So the query that skips rows (OFFSET) reads
+one narrow index, at most half of it, and never the joins and sums of the rows it skips. At
+50,000 activities ?page=last took 0.3–0.5 s before.
 """
 
 import re
 from datetime import date, timedelta
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from alliances.models import Alliance, Attendance, Photo
+from alliances.models import Activity, Alliance, Attendance, Photo
+from portal.mixins import FromNearerEndPaginator
 from tests.factories import ActivityFactory, AllianceFactory, ArticleFactory, MembershipFactory
 
 ROWS = 45  # three pages of twenty
@@ -89,11 +92,27 @@ def test_a_deep_filtered_page_still_honours_the_filter(client, activities):
 
 def test_the_query_that_skips_rows_reads_nothing_but_ids(client, settings, long_list):
     settings.PORTAL_PAGE_CACHE = False
-    skipping = skipping_queries(client, long_list + "?page=last")
+    skipping = skipping_queries(client, long_list + "?page=2")
     assert skipping, "no page skipped any rows"
     for sql in skipping:
         assert re.match(r'SELECT "(\w+)"\."id"(?: AS "pk")? FROM "\1" ', sql), sql
         assert " JOIN " not in sql and "SUM(" not in sql, sql
+
+
+def test_the_last_page_is_walked_from_the_end_skipping_nothing(client, settings, long_list):
+    settings.PORTAL_PAGE_CACHE = False
+    assert skipping_queries(client, long_list + "?page=last") == []
+
+
+@pytest.mark.parametrize("orphans", [0, 3])
+@pytest.mark.parametrize("per_page", [1, 5, 7, 20, 44, 45, 50])
+def test_pages_from_the_nearer_end_are_the_pages_django_would_give(activities, per_page, orphans):
+    ordered = Activity.objects.order_by("-held_on", "-pk").values_list("pk", flat=True)
+    ours = FromNearerEndPaginator(ordered, per_page, orphans=orphans)
+    django_s = Paginator(ordered, per_page, orphans=orphans)
+    assert ours.num_pages == django_s.num_pages
+    for number in django_s.page_range:
+        assert list(ours.page(number)) == list(django_s.page(number)), number
 
 
 def test_a_deep_page_runs_the_same_queries_as_page_one(client, count_queries, long_list):
@@ -107,7 +126,7 @@ def test_the_skipping_query_is_an_index_only_walk_on_postgresql(client, settings
     """With sorting and table scans priced out, the plan must still need neither: an index
     gives the order and holds every column the filter reads."""
     settings.PORTAL_PAGE_CACHE = False
-    (sql,) = skipping_queries(client, long_list + "?page=last")
+    (sql,) = skipping_queries(client, long_list + "?page=2")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute("SET LOCAL enable_seqscan = off")
