@@ -30,6 +30,7 @@ from PIL import Image
 from alliances.models import Activity, Photo
 from portal import uploads
 from tests.factories import AllianceFactory, BranchFactory, MembershipFactory, UserFactory
+from tests.security.test_uploads_hostile import admin_errors, article_form
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 REFUSAL_CPU = 1.0  # seconds: a refusal reads headers, nothing more
@@ -240,3 +241,17 @@ def test_images_of_separate_requests_have_separate_budgets(staff):
     for _ in range(4):
         response, reply, _ = editor_upload(staff, "big.png", big_png(4000))
         assert response.status_code == 200, reply
+
+
+def test_the_admin_counts_a_cover_and_a_poster_against_one_budget(staff, subsection, settings):
+    settings.PORTAL_MAX_REQUEST_PIXELS = 20_000_000
+    files = {
+        "cover": SimpleUploadedFile("cover.png", big_png(3000)),  # 9 million pixels each
+        "video_poster": SimpleUploadedFile("poster.png", big_png(3000)),
+        "attachments-0-file": SimpleUploadedFile("photo.png", big_png(3000)),
+    }
+    response = staff.post(reverse("admin:articles_article_add"), article_form(subsection, **files))
+    assert response.status_code == 200
+    errors = admin_errors(response)
+    refused = [field for field, messages in errors.items() if "分几次上传" in " ".join(messages)]
+    assert len(refused) == 1, errors
