@@ -220,3 +220,12 @@ def test_admin_cover_without_alt_text_is_refused(client, reviewer, subsection):
     response = client.post(reverse("admin:articles_article_add"), data)
     assert response.status_code == 200
     assert "cover_alt" in response.context["adminform"].form.errors
+
+
+def test_an_animated_gif_keeps_its_frames():
+    frames = [Image.new("RGB", (40, 30), color) for color in ("red", "green", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    cleaned = clean_image(upload("动图.gif", out.getvalue()))
+    with Image.open(io.BytesIO(cleaned.read())) as stored:
+        assert stored.format == "GIF" and stored.n_frames == 3

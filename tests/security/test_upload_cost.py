@@ -255,3 +255,14 @@ def test_the_admin_counts_a_cover_and_a_poster_against_one_budget(staff, subsect
     errors = admin_errors(response)
     refused = [field for field, messages in errors.items() if "分几次上传" in " ".join(messages)]
     assert len(refused) == 1, errors
+
+
+def test_a_gif_frame_reaching_past_the_declared_size_counts_at_its_own_size(staff):
+    """Pillow enlarges a GIF's canvas to fit each frame as it comes to it: a file declaring
+    one pixel could hide a frame of 36 million."""
+    head = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+    small_frame = b",\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0"
+    big_frame = b"," + struct.pack("<4HB", 0, 0, 6000, 6000, 0) + b"\x02\x02\x44\x01\0"
+    _, reply, _ = editor_upload(staff, "grows.gif", head + small_frame + big_frame + b";")
+    message = reply["error"]["message"]
+    assert "6000×6000" in message and "万像素" in message, message
