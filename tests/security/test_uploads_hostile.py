@@ -454,3 +454,58 @@ def test_nginx_serves_media_inert():
     risky = re.search(r"location ~\* \\\.\(html\?\|svg\|xml\|js\)\$ \{([^}]*\}[^}]*)\}", block)
     assert risky and re.search(r"types\s*\{\s*\}", risky.group(1))
     assert "default_type application/octet-stream" in risky.group(1)
+
+
+def nginx_blocks(conf):
+    """The blocks of an nginx config as {"name", "directives", "children"}, comments dropped;
+    a quoted argument may hold ``;``, ``{`` or ``}``."""
+    root = {"name": "", "directives": [], "children": []}
+    stack, word, quoted = [root], "", False
+    for char in re.sub(r"(?m)^\s*#.*$", "", conf):
+        if char == '"':
+            quoted = not quoted
+        if quoted or char not in "{};":
+            word += char
+            continue
+        if char == "{":
+            block = {"name": " ".join(word.split()), "directives": [], "children": []}
+            stack[-1]["children"].append(block)
+            stack.append(block)
+        elif char == ";":
+            stack[-1]["directives"].append(" ".join(word.split()))
+        else:
+            stack.pop()
+        word = ""
+    return root
+
+
+def walk(block):
+    yield block
+    for child in block["children"]:
+        yield from walk(child)
+
+
+def test_every_nginx_block_with_its_own_headers_repeats_the_servers_security_headers():
+    """nginx inherits add_header only into a block that has none of its own: /media/ and
+    /static/ with their Cache-Control would otherwise send no nosniff, referrer or framing
+    rule. Every block that adds a header repeats all of the server's."""
+    servers = [b for b in walk(nginx_blocks(NGINX_CONF.read_text())) if b["name"] == "server"]
+    https = next(s for s in servers if any("listen 443" in d for d in s["directives"]))
+    security = {d for d in https["directives"] if d.startswith("add_header ")}
+    assert security >= {
+        "add_header X-Content-Type-Options nosniff always",
+        "add_header Referrer-Policy same-origin always",
+        "add_header X-Frame-Options DENY always",
+    }
+    adding = [
+        block
+        for block in walk(https)
+        if block is not https and any(d.startswith("add_header ") for d in block["directives"])
+    ]
+    assert {block["name"] for block in adding} >= {"location /media/", "location /static/"}
+    missing = {
+        block["name"]: sorted(security - set(block["directives"]))
+        for block in adding
+        if not security <= set(block["directives"])
+    }
+    assert missing == {}
