@@ -51,7 +51,7 @@ def main():
     from django.test import Client
 
     client = Client()
-    print(f"| 查询 | 状态 | p50 ms | p95 ms |\n| --- | ---: | ---: | ---: |")
+    print("| 查询 | 状态 | p50 ms | p95 ms |\n| --- | ---: | ---: | ---: |")
     for query in QUERIES:
         times, status = [], None
         client.get("/search/", {"q": query})  # warm: the process's first use of this query
