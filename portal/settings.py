@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "portal",
     "articles",
     "alliances",
+    # Last, as its README asks: deletes a record's files, and a replaced upload, on commit.
+    "django_cleanup.apps.CleanupConfig",
 ]
 
 MIDDLEWARE = [
