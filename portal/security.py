@@ -12,8 +12,8 @@ templates have no inline code (simple_history's history page has one inline styl
 paginator border, which the browser drops). The workspace's forms load no editor script:
 their rich-text fields are plain text boxes there.
 
-Also here: the password rule of 等级保护, the page django-axes shows a locked-out login, and
-the reader's address as the site trusts it.
+Also here: the password rule of 等级保护, the page django-axes shows a locked-out login, the
+reader's address as the site trusts it, and the pages no browser may keep.
 """
 
 import re
@@ -24,6 +24,7 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 EDITOR_POLICY = {
     "script-src": [UNSAFE_INLINE],
@@ -113,3 +114,22 @@ class ExtendStaffSessionsMiddleware:
         if request.user.is_authenticated:
             request.session.modified = True
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Nothing under ``PORTAL_NO_STORE_PATHS`` (the workspace) stays in a browser's cache:
+    secretaries share office computers, and the next person at the desk must find neither a
+    page nor a downloaded ledger there, nor behind the back button. Every response — pages,
+    workbooks, redirects, errors — gets the headers of Django's ``never_cache``, unless it
+    already says ``no-store`` (the error pages of portal/errors.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.paths = tuple(settings.PORTAL_NO_STORE_PATHS)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        stored = "no-store" not in response.get("Cache-Control", "")
+        if stored and request.path_info.startswith(self.paths):
+            add_never_cache_headers(response)
+        return response

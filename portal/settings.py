@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "portal.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
+    "portal.security.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside the page cache, so a page in traditional characters is cached converted.
     "portal.zh.TraditionalChineseMiddleware",
@@ -198,6 +199,9 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Sent with Cache-Control: no-store (portal.security.NoStoreMiddleware): office computers are
+# shared, and the workspace's pages and ledgers must not stay in their browsers.
+PORTAL_NO_STORE_PATHS = ["/workspace/"]
 # Media on this host's disk by default; with DJANGO_S3_BUCKET set, on S3-compatible storage
 # (django-storages, the "s3" extra), shared by every app host. Credentials come from the
 # usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables.
