@@ -1,9 +1,11 @@
+import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -360,8 +362,18 @@ class Article(models.Model):
         )
 
 
+# Path separators, quotes and control characters: a browser would refuse or mangle them.
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f/\\"]')
+
+
 class Attachment(models.Model):
-    """A downloadable file of an article (PDF, Word, Excel, WPS or an image)."""
+    """A downloadable file of an article (PDF, Word, Excel, WPS or an image).
+
+    Readers download it through ``get_absolute_url()`` (articles/downloads.py), which checks
+    the article is published; nginx serves nothing of ``FOLDER`` under /media/ itself.
+    """
+
+    FOLDER = "attachments"
 
     article = models.ForeignKey(
         Article, verbose_name="文章", on_delete=models.CASCADE, related_name="attachments"
@@ -369,7 +381,7 @@ class Attachment(models.Model):
     title = models.CharField(
         "附件名称", max_length=120, help_text="读者看到的名称，例如“附件1：申报表”。"
     )
-    file = AttachmentField("文件", upload_to=RandomName("attachments"))
+    file = AttachmentField("文件", upload_to=RandomName(FOLDER))
     size = models.PositiveBigIntegerField("大小（字节）", default=0, editable=False)
     position = models.PositiveSmallIntegerField("排序", default=0)
     history = HistoricalRecords()
@@ -388,9 +400,19 @@ class Attachment(models.Model):
             self.size = self.file.size
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("articles:attachment", args=[self.article_id, self.pk])
+
     @property
     def extension(self):
         return self.file.name.rsplit(".", 1)[-1].upper() if "." in self.file.name else ""
+
+    @property
+    def download_name(self):
+        """The title readers see as the saved file's name, e.g. 附件1：申报表.xlsx."""
+        name = UNSAFE_IN_FILE_NAMES.sub("_", self.title).strip(" .") or "附件"
+        suffix = f".{self.extension.lower()}" if self.extension else ""
+        return name if name.lower().endswith(suffix) else name + suffix
 
 
 class ViewCountBatch(models.Model):

@@ -199,6 +199,10 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Attachments are downloaded through a view that checks the article is published. Set to the
+# internal nginx location of MEDIA_ROOT (deploy/nginx/dangjian.conf: /protected-media/) and
+# nginx sends the file; empty, Django streams it.
+PORTAL_X_ACCEL_REDIRECT = os.environ.get("PORTAL_X_ACCEL_REDIRECT", "")
 # Sent with Cache-Control: no-store (portal.security.NoStoreMiddleware): office computers are
 # shared, and the workspace's pages and ledgers must not stay in their browsers.
 PORTAL_NO_STORE_PATHS = ["/workspace/"]

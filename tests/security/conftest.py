@@ -1,8 +1,8 @@
 """A small world with one object of every kind, for the URL matrix and the fuzz tests.
 
 Two alliances, A and B, each with its own secretary and records; a third, P, still only
-proposed (nobody's and not public). One published and one draft article, and a section
-that holds nothing but the draft. Users for every role that logs in.
+proposed (nobody's and not public). One published and one draft article, each with an
+attachment, and a section that holds nothing but the draft. Users for every role that logs in.
 """
 
 from dataclasses import dataclass, field
@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from alliances.models import (
@@ -21,7 +22,7 @@ from alliances.models import (
     Photo,
     RotationSlot,
 )
-from articles.models import Article
+from articles.models import Article, Attachment
 from portal import audit
 from portal.models import FriendlyLink, SiteSettings
 from tests.factories import (
@@ -50,6 +51,7 @@ class World:
     section: object
     hidden_section: object
     admin_objects: dict = field(default_factory=dict)
+    attachments: dict = field(default_factory=dict)  # "public" / "draft": of those articles
 
 
 def _alliance(key, secretary, **fields):
@@ -102,6 +104,11 @@ def security_world(db):
         status=Article.Status.DRAFT,
         published_at=None,
     )
+    attachments = {}
+    for label, article in (("public", published), ("draft", draft)):
+        attachments[label] = Attachment(article=article, title="附件1：申报表")
+        attachments[label].file.save("form.pdf", ContentFile(b"%PDF-1.7\n"), save=False)
+        attachments[label].save()
     site_settings = SiteSettings.load()
     site_settings.save()  # a first version in its history
     link = FriendlyLink.objects.create(name="共产党员网", url="https://www.12371.cn/")
@@ -122,6 +129,7 @@ def security_world(db):
         draft=draft,
         section=section,
         hidden_section=hidden_section,
+        attachments=attachments,
     )
     world.admin_objects = {
         "axes.accessattempt": attempt,

@@ -133,6 +133,8 @@ def real_arguments(world):
         "value": "large",
         "size": "large",
         "section": "articles",
+        "article": world.published.pk,
+        "name": world.attachments["public"].file.name.split("/", 1)[1],
     }
 
 
@@ -165,6 +167,8 @@ def concrete_path(world, key):
         arguments["pk"] = world.activities["A"].pk
     elif key == "workspace:photo_delete":
         arguments["pk"] = world.photos["A"].pk
+    elif key == "articles:attachment":
+        arguments["pk"] = world.attachments["public"].pk
     return route_to_path(pattern.route, arguments)
 
 

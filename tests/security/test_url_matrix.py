@@ -135,6 +135,20 @@ def articles(world):
     return {"public": {"pk": world.published.pk}, "draft": {"pk": world.draft.pk}}
 
 
+def attachments(world):
+    return {
+        label: {"article": attachment.article_id, "pk": attachment.pk}
+        for label, attachment in world.attachments.items()
+    }
+
+
+def old_attachment_addresses(world):
+    return {
+        label: {"name": attachment.file.name.split("/", 1)[1]}
+        for label, attachment in world.attachments.items()
+    }
+
+
 def sections(world):
     return {"public": {"slug": world.section.slug}, "hidden": {"slug": world.hidden_section.slug}}
 
@@ -172,6 +186,10 @@ MATRIX = {
     "articles:category_feed": public_or_hidden((200, 200), (404, 404), sections),
     "articles:detail": public_or_hidden(
         (200, 405), (404, 405), articles, preview=True, get_writes=["articles_article"]
+    ),
+    "articles:attachment": public_or_hidden((200, 405), (404, 405), attachments, preview=True),
+    "articles:attachment_old_address": public_or_hidden(
+        (301, 405), (404, 405), old_attachment_addresses, preview=True
     ),
     "articles:search": everyone(200, 200),
     "articles:feed": everyone(200, 200),
