@@ -169,13 +169,13 @@ PORTAL_SHARED_CACHE = bool(REDIS_URL) or DEBUG
 # Whole pages for readers in that cache. Off only to measure uncached pages (bench/).
 PORTAL_PAGE_CACHE = env_bool("PORTAL_PAGE_CACHE", default=True)
 PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600"))
-# A reader's repeated views of one article count once in this window (articles/viewcounts.py).
-PORTAL_VIEW_WINDOW_SECONDS = int(os.environ.get("PORTAL_VIEW_WINDOW_SECONDS", "1800"))
-
 # Site search (articles/views.py): uncached searches a minute per reader, and the time each
 # query may take on PostgreSQL before it is cancelled with a message.
 PORTAL_SEARCH_RATE = os.environ.get("PORTAL_SEARCH_RATE", "30/m")
 PORTAL_SEARCH_TIMEOUT_MS = int(os.environ.get("PORTAL_SEARCH_TIMEOUT_MS", "1000"))
+# A reader's repeated views of one article count once in this window (articles/viewcounts.py).
+PORTAL_VIEW_WINDOW_SECONDS = int(os.environ.get("PORTAL_VIEW_WINDOW_SECONDS", "1800"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
