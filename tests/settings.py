@@ -39,3 +39,6 @@ if REDIS_URL:
 
 # Each test process is a single process: its local-memory cache is shared by all it runs.
 PORTAL_SHARED_CACHE = True
+
+# Tests send many searches from one address; the limit's own test sets the real rate.
+PORTAL_SEARCH_RATE = "100000/m"

@@ -87,6 +87,7 @@ def test_a_search_that_runs_too_long_is_cut_off_with_a_chinese_answer(client, ar
 
 def test_one_client_cannot_search_without_limit(client, articles, settings):
     settings.PORTAL_PAGE_CACHE = False  # every search reaches the view
+    settings.PORTAL_SEARCH_RATE = "30/m"  # as in production (tests/settings.py raises it)
     statuses = [
         client.get(SEARCH, {"q": f"党建{n}"}, REMOTE_ADDR="10.1.1.1").status_code for n in range(40)
     ]
