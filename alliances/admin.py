@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from portal.admin import AuditedModelAdmin, ReadOnlyAdmin
+from portal.admin import AuditedModelAdmin, ReadOnlyAdmin, SafeChoicesMixin
 
 from . import services
 from .access import is_committee, kept_alliances
@@ -175,7 +175,7 @@ class MembershipFormSet(forms.BaseInlineFormSet):
             )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(SafeChoicesMixin, admin.TabularInline):
     model = Membership
     formset = MembershipFormSet
     extra = 0
@@ -362,7 +362,7 @@ class AttendanceFormSet(forms.BaseInlineFormSet):
             services.check_members(self.instance, self.attendance())
 
 
-class AttendanceInline(admin.TabularInline):
+class AttendanceInline(SafeChoicesMixin, admin.TabularInline):
     model = Attendance
     formset = AttendanceFormSet
     extra = 0

@@ -1,9 +1,12 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
 from django.shortcuts import redirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -46,10 +49,77 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
 
+def _could_be_a_key(field, value, using):
+    """Whether ``value`` is a possible value of the key ``field``, as the database can hold
+    it: Django's admin widgets query with what was sent."""
+    try:
+        value = field.to_python(value)
+    except ValidationError:
+        return False
+    kind = field.get_internal_type()
+    if isinstance(value, int) and kind.endswith(("IntegerField", "AutoField")):
+        low, high = connections[using].ops.integer_field_range(kind)
+        return (low is None or value >= low) and (high is None or value <= high)
+    return True
+
+
+class _KnownValuesOnly:
+    """An autocomplete widget that leaves out sent values no row can have ('abc', an id of
+    thirty digits) instead of querying with them (a 500 in Django's widget)."""
+
+    def optgroups(self, name, value, attr=None):
+        key, using = self.field.target_field, self.db or "default"
+        value = [v for v in value if _could_be_a_key(key, v, using)]
+        return super().optgroups(name, value, attr)
+
+
+class SafeAutocompleteSelect(_KnownValuesOnly, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(_KnownValuesOnly, AutocompleteSelectMultiple):
+    pass
+
+
+class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several choices, an impossible id refused as a choice instead of sent to the database."""
+
+    def _check_values(self, value):
+        opts = self.queryset.model._meta
+        key = opts.get_field(self.to_field_name) if self.to_field_name else opts.pk
+        for pk in value:
+            if not isinstance(pk, str | int) or not _could_be_a_key(key, pk, self.queryset.db):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
+class SafeChoicesMixin:
+    """For a ModelAdmin or an inline: junk sent in a choice of rows is a form error."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        kwargs.setdefault("form_class", SafeModelMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
 VERBS = {"add": "新增", "change": "修改", "delete": "删除"}
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
+class AuditedModelAdmin(SafeChoicesMixin, admin.ModelAdmin):
     """Every add, change and delete made in this admin is written to the audit trail."""
 
     def _record(self, request, obj, verb, **data):

@@ -277,22 +277,26 @@ def test_admin_forms_of_our_models_speak_plainly(world):
     assert not found, "\n".join(map(str, found))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Django's admin widgets query with the value sent: a search-to-pick field "
-    "(autocomplete_fields) given 'abc' raises ValueError while the form is shown again, and a "
-    "several-choice field (filter_horizontal) given a 30-digit id overflows the database "
-    "integer. A 500 for staff only; the fix belongs in the admin modules (issue 14.6).",
-)
 @pytest.mark.parametrize(
     ("model", "field", "junk"),
-    [("membership", "branch", "abc"), ("alliance", "secretaries", "9" * 30)],
+    [
+        ("membership", "branch", "abc"),
+        ("membership", "branch", "9" * 30),
+        ("alliance", "secretaries", "9" * 30),
+        ("alliance", "secretaries", "abc"),
+        ("jointmeeting", "attendance-0-branch", "abc"),  # in an inline
+        ("jointmeeting", "attendance-0-branch", "9" * 30),
+    ],
 )
 def test_junk_in_an_admin_choice_field_is_a_form_error(world, model, field, junk):
+    """Django's admin widgets queried with the value sent: 'abc' in a search-to-pick field
+    was a ValueError, a 30-digit id in a several-choice field overflowed the integer."""
     client = client_as(world, "superuser")
     url = reverse(f"admin:alliances_{model}_add")
     fields = next(f for _, method, f in forms_on(client.get(url), url) if method == "post")
     data = {name: value or "" for name, kind, value in fields if kind in {"hidden", "picked"}}
+    if field.startswith("attendance-"):  # one row of the inline
+        data |= {"attendance-TOTAL_FORMS": "1", "attendance-0-head_count": "3"}
     response = submit(client, "post", url, {**data, field: junk})
     assert response.status_code == 200
 
