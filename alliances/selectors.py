@@ -8,11 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.utils import timezone
 
 from . import rotation
-from .models import Activity, Alliance, JointMeeting, Line, Membership
+from .models import Activity, Alliance, Attendance, JointMeeting, Line, Membership
 
 ACTIVE = Membership.Status.ACTIVE
 
@@ -266,3 +266,14 @@ def overview(alliances, year, sort="name", today=None):
     statuses = compliance(alliances, year, today)
     rows = [OverviewRow(alliance, statuses[alliance.pk]) for alliance in alliances]
     return sorted(rows, key=OVERVIEW_SORTS[sort or "name"])
+
+
+def head_count(record_field):
+    """The people a meeting or activity had, summed over its branches, for ``annotate()``:
+    a subquery per row shown, not a join and GROUP BY over every record of the list."""
+    return Subquery(
+        Attendance.objects.filter(**{record_field: OuterRef("pk")})
+        .values(record_field)
+        .annotate(total=Sum("head_count"))
+        .values("total")
+    )

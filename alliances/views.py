@@ -1,4 +1,4 @@
-from django.db.models import OuterRef, Prefetch, Subquery, Sum
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse_lazy
@@ -98,15 +98,6 @@ def alliance_detail(request, slug):
     return render(request, "alliances/alliance_detail.html", context)
 
 
-def _heads(model_field):
-    return Subquery(
-        Attendance.objects.filter(**{model_field: OuterRef("pk")})
-        .values(model_field)
-        .annotate(total=Sum("head_count"))
-        .values("total")
-    )
-
-
 @cached_page(query=["page", *ActivityFilter.base_filters])
 class ActivityListView(FilteredListMixin, PagedByIdMixin, ListView):
     """Activities of approved alliances, newest first. Paged by id: the index activity_listing
@@ -126,7 +117,7 @@ class ActivityListView(FilteredListMixin, PagedByIdMixin, ListView):
     def get_page_queryset(self):
         return (
             Activity.objects.select_related("alliance", "host")
-            .annotate(heads=_heads("activity"))
+            .annotate(heads=selectors.head_count("activity"))
             .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("position", "pk")))
         )
 

@@ -83,3 +83,20 @@ class PagedByIdMixin(MultipleObjectMixin):
         )
         page.object_list = in_order(self.get_page_queryset(), ids)
         return paginator, page, page.object_list, is_paginated
+
+
+class IdsFirstPaginator(FromNearerEndPaginator):
+    """``FromNearerEndPaginator`` over the ids only, then the page's rows loaded by id with
+    whatever the queryset joins and sums: for the admin's long changelists
+    (``ModelAdmin.paginator``), which cannot split the two querysets as ``PagedByIdMixin``
+    does."""
+
+    def page(self, number):
+        rows = self.object_list
+        self.object_list = rows.values_list("pk", flat=True)
+        try:
+            page = super().page(number)
+        finally:
+            self.object_list = rows
+        page.object_list = in_order(rows, page.object_list)
+        return page
