@@ -116,7 +116,26 @@ def test_decompression_bomb_is_refused_before_decoding(staff_client):
 
 def test_large_photos_are_scaled_down(staff_client):
     cleaned = clean_image(upload("wide.jpg", image_bytes(size=(5000, 1000))))
-    assert Image.open(io.BytesIO(cleaned.read())).size == (2560, 512)
+    assert Image.open(io.BytesIO(cleaned.read())).size == (2000, 400)
+
+
+def test_a_phone_photo_taken_upright_is_stored_upright():
+    """Phones store the sensor's landscape pixels and an EXIF orientation (6: turn a quarter
+    clockwise); the stored photo is turned and says no orientation, whatever the scale."""
+    sensor = Image.new("RGB", (4000, 3000), "red")
+    sensor.paste("blue", (2000, 0, 4000, 3000))  # the left of the sensor is the top
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    sensor.save(out, "JPEG", exif=exif)
+    cleaned = clean_image(upload("IMG_0001.jpg", out.getvalue()))
+    with Image.open(io.BytesIO(cleaned.read())) as stored:
+        assert stored.size == (1500, 2000)
+        assert 0x0112 not in stored.getexif()
+        red, _, blue = stored.convert("RGB").getpixel((750, 100))
+        assert red > 200 and blue < 50
+        red, _, blue = stored.convert("RGB").getpixel((750, 1900))
+        assert red < 50 and blue > 200
 
 
 def test_anonymous_and_non_staff_cannot_upload(client, reader):

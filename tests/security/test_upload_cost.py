@@ -22,6 +22,7 @@ import uuid
 import zlib
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -84,11 +85,11 @@ def marker_jpeg():
 
 
 @functools.cache
-def many_scan_jpeg(copies=10_000):
+def many_scan_jpeg(copies=10_000, side=2560):
     """A progressive 2560×2560 JPEG whose one AC scan is repeated: libjpeg decodes each
     over the whole picture, so 250 KB took seconds."""
     out = io.BytesIO()
-    Image.new("RGB", (2560, 2560), (200, 30, 30)).save(out, "JPEG", progressive=True)
+    Image.new("RGB", (side, side), (200, 30, 30)).save(out, "JPEG", progressive=True)
     head, *scans = out.getvalue().split(b"\xff\xda")
     # A scan header: length, component count n, n selectors, then Ss, Se and Ah/Al.
     ac = next(
@@ -105,6 +106,32 @@ def comment_gif():
     """A 1×1 GIF whose comment is 4.5 million one-byte blocks: Pillow reads each in Python."""
     gif = small("GIF")
     return gif[:-1] + b"!\xfe" + b"\x01x" * 4_500_000 + b"\0" + gif[-1:]
+
+
+@functools.cache
+def phone_photo():
+    """A 12-megapixel phone photo as a secretary uploads it: 4000×3000, detail down to the
+    pixel (so it does not compress away), quality 90, about 3.5 MB, with the phone's EXIF."""
+    small_side = (500, 375)
+    scene = Image.merge("RGB", [Image.effect_noise(small_side, sigma) for sigma in (40, 50, 60)])
+    scene = scene.resize((4000, 3000), Image.Resampling.BICUBIC)
+    grain = Image.effect_noise((4000, 3000), 12).convert("RGB")
+    exif = Image.Exif()
+    exif[0x010F] = "Phone Maker"
+    exif[0x8825] = {1: "N", 2: (39.0, 54.0, 27.0), 3: "E", 4: (116.0, 23.0, 0.0)}
+    out = io.BytesIO()
+    Image.blend(scene, grain, 0.25).save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+@functools.cache
+def long_noisy_jpeg():
+    """16000×500 of noise in 9.8 MB: decoded at 1/8 it is 2000×63, but libjpeg still reads
+    every one of its bytes."""
+    noise = Image.merge("RGB", [Image.effect_noise((16000, 500), 100) for _ in range(3)])
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=70, subsampling=0)
+    return out.getvalue()
 
 
 @functools.cache
@@ -210,11 +237,9 @@ def decoded(monkeypatch):
     return calls
 
 
-def test_twelve_large_images_in_one_request_stop_at_the_request_budget(desk, decoded):
+def post_activity(desk, photos):
     client, alliance, lead = desk
-    side = 4000  # 16 million pixels each: under the limit for one image, not for twelve
-    photos = [SimpleUploadedFile(f"{n}.png", big_png(side)) for n in range(12)]
-    response, cpu = timed_post(
+    return timed_post(
         client,
         reverse("workspace:activity_new", args=[alliance.slug]),
         {
@@ -228,12 +253,69 @@ def test_twelve_large_images_in_one_request_stop_at_the_request_budget(desk, dec
             "photos": photos,
         },
     )
+
+
+def assert_stopped_at_the_budget(response, decoded, sent):
     assert response.status_code == 400
     errors = response.context["form"].errors["photos"]
-    assert any("分几次上传" in error for error in errors), errors
+    told = [error for error in errors if re.search(r"约可提交 \d+ 张手机照片.*分几次上传", error)]
+    assert told, errors
     assert all(CHINESE.search(error) for error in errors)
-    assert 0 < len(decoded) < 12
+    assert 0 < len(decoded) < sent
     assert not Activity.objects.exists() and not Photo.objects.exists()
+
+
+def test_twelve_large_images_in_one_request_stop_at_the_request_budget(desk, decoded):
+    side = 4000  # 16 million pixels each: under the limit for one image, not for twelve
+    photos = [SimpleUploadedFile(f"{n}.png", big_png(side)) for n in range(12)]
+    response, cpu = post_activity(desk, photos)
+    assert_stopped_at_the_budget(response, decoded, 12)
+    assert cpu < REQUEST_CPU, f"{cpu:.2f} s of CPU"
+
+
+def test_ten_phone_photos_in_one_request_are_all_saved_without_gps(desk):
+    """A secretary logs an activity with the 6-10 photos taken on the day, 12 megapixels
+    each: they are decoded at half scale, which is also the size stored."""
+    photos = [SimpleUploadedFile(f"IMG_{n}.jpg", phone_photo()) for n in range(10)]
+    assert all(3_000_000 < photo.size < 5_000_000 for photo in photos)
+    response, cpu = post_activity(desk, photos)
+    assert response.status_code == 302, response.context["form"].errors
+    stored = Activity.objects.get().photos.all()
+    assert len(stored) == 10
+    for photo in stored:
+        with Image.open(photo.image.path) as image:
+            assert image.size == (2000, 1500)
+            assert 0x8825 not in image.getexif() and 0x010F not in image.getexif()
+    assert cpu < REQUEST_CPU, f"{cpu:.2f} s of CPU"
+
+
+def test_twelve_progressive_jpegs_are_counted_at_their_full_size(desk, decoded):
+    """Each scan of a progressive JPEG goes over the whole picture, whatever the scale it is
+    decoded at: counted at 2500×2500, eight 5000×5000 of 100 scans were let in, 3.3 s."""
+    scans = many_scan_jpeg(copies=uploads.MAX_JPEG_SCANS - 10, side=5000)  # 10 of its own
+    photos = [SimpleUploadedFile(f"{n}.jpg", scans) for n in range(12)]
+    response, cpu = post_activity(desk, photos)
+    assert_stopped_at_the_budget(response, decoded, 12)
+    assert cpu < REQUEST_CPU, f"{cpu:.2f} s of CPU"
+
+
+def test_jpegs_decoded_small_still_count_their_bytes(decoded):
+    """Decoded at 1/8, a long JPEG of noise is 2000×63 pixels, but libjpeg reads all of its
+    10 MB: counted as decoded, thirty (as many files as a request may carry) were 2.9 s."""
+    data, work = long_noisy_jpeg(), uploads.RequestWork.current.set(uploads.RequestWork())
+    started = time.process_time()
+    try:
+        refused = []
+        for _ in range(30):
+            try:
+                uploads.clean_image(SimpleUploadedFile("long.jpg", data))
+            except ValidationError as error:
+                refused.append(error)
+    finally:
+        uploads.RequestWork.current.reset(work)
+    cpu = time.process_time() - started
+    assert refused and all("分几次上传" in " ".join(error.messages) for error in refused)
+    assert 0 < len(decoded) < 30
     assert cpu < REQUEST_CPU, f"{cpu:.2f} s of CPU"
 
 
