@@ -241,7 +241,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PORTAL_MAX_IMAGE_BYTES = int(os.environ.get("PORTAL_MAX_IMAGE_BYTES", 10 * 1024 * 1024))
 PORTAL_MAX_IMAGE_PIXELS = int(os.environ.get("PORTAL_MAX_IMAGE_PIXELS", 25_000_000))
 # Image work of one request, all images together (portal.uploads.RequestWork): at most about
-# 40 ms of CPU per million, so 2 s at worst; four 12-megapixel phone photos.
+# 40 ms of CPU per million, so 2 s at worst; ten to twelve 12-megapixel phone photos of 3-5 MB,
+# each counted at the half scale it is decoded at (0.1 s apiece).
 PORTAL_MAX_REQUEST_PIXELS = int(os.environ.get("PORTAL_MAX_REQUEST_PIXELS", 50_000_000))
 PORTAL_MAX_ATTACHMENT_BYTES = int(os.environ.get("PORTAL_MAX_ATTACHMENT_BYTES", 50 * 1024 * 1024))
 PORTAL_MAX_VIDEO_BYTES = int(os.environ.get("PORTAL_MAX_VIDEO_BYTES", 500 * 1024 * 1024))
