@@ -52,7 +52,9 @@ class Building(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(photo="") | ~Q(photo_alt=""), name="building_photo_has_alt"
+                condition=Q(photo="") | ~Q(photo_alt=""),
+                name="building_photo_has_alt",
+                violation_error_message="上传了楼宇照片，请填写照片说明（供看不见图片的读者）。",
             )
         ]
 
@@ -169,10 +171,12 @@ class Alliance(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="federation") | Q(building__isnull=False),
                 name="federation_has_building",
+                violation_error_message="楼宇联创共建须选择所在的楼宇。",
             ),
             models.CheckConstraint(
                 condition=~Q(status="dissolved") | Q(dissolved_on__isnull=False),
                 name="dissolved_alliance_has_date",
+                violation_error_message="已撤销的联盟须填写撤销日期。",
             ),
         ]
 
@@ -278,14 +282,17 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="active") | Q(joined_on__isnull=False),
                 name="active_member_has_join_date",
+                violation_error_message="成员单位须填写加入日期。",
             ),
             models.CheckConstraint(
                 condition=~Q(status="left") | Q(left_on__isnull=False),
                 name="former_member_has_leave_date",
+                violation_error_message="已退出的单位须填写退出日期。",
             ),
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")),
                 name="membership_leaves_after_joining",
+                violation_error_message="退出日期不能早于加入日期。",
             ),
         ]
 
@@ -319,7 +326,11 @@ class RotationSlot(models.Model):
         verbose_name_plural = "轮值记录"
         ordering = ["alliance", "starts_on", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["alliance", "starts_on"], name="one_host_per_period")
+            models.UniqueConstraint(
+                fields=["alliance", "starts_on"],
+                name="one_host_per_period",
+                violation_error_message="这一期的轮值单位已经确定，不能再添加。",
+            )
         ]
 
     def __str__(self):
@@ -474,12 +485,17 @@ class Attendance(models.Model):
             models.CheckConstraint(
                 condition=Q(meeting__isnull=True) ^ Q(activity__isnull=True),
                 name="attendance_of_meeting_or_activity",
+                violation_error_message="参加人数须属于一次会议或一项活动。",
             ),
             models.UniqueConstraint(
-                fields=["meeting", "branch"], name="one_attendance_per_meeting_branch"
+                fields=["meeting", "branch"],
+                name="one_attendance_per_meeting_branch",
+                violation_error_message="同一单位的参加人数只能填写一次。",
             ),
             models.UniqueConstraint(
-                fields=["activity", "branch"], name="one_attendance_per_activity_branch"
+                fields=["activity", "branch"],
+                name="one_attendance_per_activity_branch",
+                violation_error_message="同一单位的参加人数只能填写一次。",
             ),
         ]
 
@@ -510,6 +526,7 @@ class Photo(models.Model):
             models.CheckConstraint(
                 condition=Q(meeting__isnull=True) ^ Q(activity__isnull=True),
                 name="photo_of_meeting_or_activity",
+                violation_error_message="照片须属于一次会议或一项活动。",
             ),
         ]
 
@@ -543,7 +560,11 @@ class Facility(models.Model):
         verbose_name_plural = "功能室"
         ordering = ["building", "kind", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["building", "name"], name="facility_name_per_building")
+            models.UniqueConstraint(
+                fields=["building", "name"],
+                name="facility_name_per_building",
+                violation_error_message="这座楼宇已有同名的功能室，请换一个名称。",
+            )
         ]
 
     def __str__(self):
@@ -578,7 +599,9 @@ class Booking(models.Model):
         ordering = ["starts_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="booking_ends_after_start"
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="booking_ends_after_start",
+                violation_error_message="结束时间须晚于开始时间。",
             ),
         ]
         # The exclusion constraint "no two bookings of a facility overlap" is added by
@@ -625,7 +648,11 @@ class AnnualPlan(models.Model):
         verbose_name_plural = "年度计划"
         ordering = ["-year", "alliance", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["alliance", "year"], name="one_plan_per_alliance_year")
+            models.UniqueConstraint(
+                fields=["alliance", "year"],
+                name="one_plan_per_alliance_year",
+                violation_error_message="该联盟这一年已有年度计划，请直接修改原来的计划。",
+            )
         ]
 
     def __str__(self):
@@ -656,7 +683,9 @@ class PhaseReport(models.Model):
         ordering = ["-year", "alliance", "phase", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["alliance", "year", "phase"], name="one_report_per_phase"
+                fields=["alliance", "year", "phase"],
+                name="one_report_per_phase",
+                violation_error_message="该联盟这一阶段已有报告，请直接修改原来的报告。",
             )
         ]
 

@@ -72,7 +72,9 @@ class Category(models.Model):
         ordering = ["position", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(parent=F("pk")), name="category_not_its_own_parent"
+                condition=~Q(parent=F("pk")),
+                name="category_not_its_own_parent",
+                violation_error_message="栏目不能做自己的上级栏目。",
             ),
         ]
 
@@ -284,14 +286,18 @@ class Article(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="article_published_has_date",
+                violation_error_message="已发布的文章须有发布时间。",
             ),
             models.CheckConstraint(
                 condition=Q(first_published_at__isnull=True)
                 | Q(published_at__gte=F("first_published_at")),
                 name="article_date_not_before_first_publication",
+                violation_error_message="发布日期不能早于首次发布的时间（发布日期不可倒签）。",
             ),
             models.CheckConstraint(
-                condition=Q(cover="") | ~Q(cover_alt=""), name="article_cover_has_alt"
+                condition=Q(cover="") | ~Q(cover_alt=""),
+                name="article_cover_has_alt",
+                violation_error_message="上传了封面图片，请填写图片说明（供看不见图片的读者）。",
             ),
         ]
 

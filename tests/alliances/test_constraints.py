@@ -112,3 +112,19 @@ def test_workspace_and_section_page_names_cannot_be_alliance_slugs(db, slug):
     with pytest.raises(ValidationError) as refused:
         alliance.full_clean()
     assert "系统保留" in str(refused.value)
+
+
+def test_every_constraint_a_form_can_break_says_why_in_chinese():
+    """Django's own message names the constraint ("约束 “booking_ends_after_start” 被违反"):
+    each constraint of our models carries a message of its own."""
+    from django.apps import apps
+
+    missing = [
+        f"{model._meta.label}.{constraint.name}"
+        for app in ("alliances", "articles", "portal")
+        for model in apps.get_app_config(app).get_models()
+        for constraint in model._meta.constraints
+        if constraint.name != "site_settings_singleton"  # (a save sets pk=1 itself)
+        and constraint.violation_error_message == constraint.default_violation_error_message
+    ]
+    assert missing == []
