@@ -21,5 +21,7 @@ class AlliancesConfig(AppConfig):
             models.Activity,
             models.Attendance,
             models.Photo,
+            models.PublicVersion,
+            models.PublicPhoto,
             models.Facility,
         )

@@ -534,6 +534,157 @@ class Photo(models.Model):
         return self.caption
 
 
+class PublicVersion(models.Model):
+    """公开版本: what readers may see of a meeting or an activity (先审后发).
+
+    A record a secretary logs is internal. To put it on the public site they propose a
+    version written for readers — title, date, a short text and chosen photos — and committee
+    staff approve it or send it back with a reason. Each proposal is a row of its own: a new
+    proposal waits for review while the approved one stays online, and approving it retires
+    the old one. Minutes, decisions and attendance have no place here, so they are never public.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        PUBLISHED = "published", "已公开"
+        RETURNED = "returned", "已退回"
+        REPLACED = "replaced", "已被新版本替换"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    meeting = models.ForeignKey(
+        JointMeeting,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="public_versions",
+    )
+    activity = models.ForeignKey(
+        Activity,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="public_versions",
+    )
+    # The record's alliance, copied on save: public lists filter and order on this table alone.
+    alliance = models.ForeignKey(
+        Alliance, verbose_name="联盟", on_delete=models.CASCADE, editable=False, related_name="+"
+    )
+    title = models.CharField("公开标题", max_length=100)
+    held_on = models.DateField("日期")
+    text = models.TextField(
+        "公开内容",
+        max_length=2000,
+        help_text="写给读者的简短介绍。会议纪要、议定事项和各单位参加人数不会公开。",
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人",
+        null=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField("申请时间", auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True, editable=False)
+    review_note = models.TextField("审核意见", blank=True, help_text="退回时必填，申请人会看到。")
+
+    class Meta:
+        verbose_name = "公开版本"
+        verbose_name_plural = "公开版本"
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(meeting__isnull=True) ^ Q(activity__isnull=True),
+                name="public_version_of_meeting_or_activity",
+                violation_error_message="公开版本须属于一次会议或一项活动。",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting"],
+                condition=Q(status="published"),
+                name="one_published_version_per_meeting",
+                violation_error_message="这次会议已有一个公开版本。",
+            ),
+            models.UniqueConstraint(
+                fields=["activity"],
+                condition=Q(status="published"),
+                name="one_published_version_per_activity",
+                violation_error_message="这项活动已有一个公开版本。",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting"],
+                condition=Q(status="pending"),
+                name="one_pending_version_per_meeting",
+                violation_error_message="这次会议已有一个公开申请在等待审核。",
+            ),
+            models.UniqueConstraint(
+                fields=["activity"],
+                condition=Q(status="pending"),
+                name="one_pending_version_per_activity",
+                violation_error_message="这项活动已有一个公开申请在等待审核。",
+            ),
+        ]
+        indexes = [
+            # The public activity list and the alliance page: published, newest first.
+            models.Index(
+                fields=["-held_on", "-id"],
+                condition=Q(status="published", activity__isnull=False),
+                name="published_activity_listing",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.alliance_id = self.record.alliance_id
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return self.record.get_absolute_url()
+
+    @property
+    def record(self):
+        return self.meeting or self.activity
+
+
+class PublicPhoto(models.Model):
+    """A photo of the record chosen for its public version, with the text read out for it."""
+
+    version = models.ForeignKey(PublicVersion, on_delete=models.CASCADE, related_name="photos")
+    photo = models.ForeignKey(
+        Photo, verbose_name="照片", on_delete=models.CASCADE, related_name="+"
+    )
+    alt = models.CharField(
+        "照片说明", max_length=120, help_text="一句话说明照片内容，供读屏软件朗读。"
+    )
+    position = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "公开照片"
+        verbose_name_plural = "公开照片"
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "photo"],
+                name="one_public_photo_per_version",
+                violation_error_message="同一张照片只能选一次。",
+            ),
+        ]
+
+    def __str__(self):
+        return self.alt
+
+
 class Facility(models.Model):
     """A shared room (功能室) of a building, run by the general branch for all resident offices."""
 

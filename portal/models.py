@@ -60,6 +60,11 @@ class SiteSettings(models.Model):
     description = models.CharField(
         "网站简介", max_length=200, blank=True, help_text="搜索引擎和订阅源显示的一句话简介。"
     )
+    public_alliance_compliance = models.BooleanField(
+        "公开联盟例会和集中学习情况",
+        default=False,
+        help_text="打开后，联盟页面向读者显示各季度例会、集中学习已开展的次数。",
+    )
     history = HistoricalRecords()
 
     class Meta:
