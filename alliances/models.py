@@ -18,7 +18,7 @@ from portal.links import reverse_one
 from portal.richtext import RichTextField
 from portal.uploads import RandomName, SafeImageField
 
-RESERVED_SLUGS = {"login", "logout", "overview", "activities", "meetings"}
+RESERVED_SLUGS = {"login", "logout", "overview", "review", "activities", "meetings"}
 
 
 def validate_slug_not_reserved(value):

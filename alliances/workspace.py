@@ -32,6 +32,7 @@ from .models import (
     Membership,
     PhaseReport,
     Photo,
+    PublicVersion,
     quarter_of,
 )
 
@@ -395,6 +396,16 @@ class OverviewMixin(LoginRequiredMixin):
         year = form.cleaned_data["year"] or timezone.localdate().year
         alliances = Alliance.objects.filter(status=Alliance.Status.ACTIVE)
         return form, year, selectors.overview(alliances, year, form.cleaned_data["sort"] or "name")
+
+
+class ReviewQueueView(OverviewMixin, View):
+    """先审后发: the proposals waiting for committee staff, oldest first."""
+
+    def get(self, request):
+        pending = PublicVersion.objects.filter(status=PublicVersion.Status.PENDING).order_by(
+            "proposed_at", "pk"
+        )
+        return render(request, "workspace/review.html", {"pending": pending, "committee": True})
 
 
 class OverviewView(OverviewMixin, View):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("overview/", views.OverviewView.as_view(), name="overview"),
     path("overview.xlsx", views.OverviewExcelView.as_view(), name="overview_xlsx"),
+    path("review/", views.ReviewQueueView.as_view(), name="review"),
     path("<slug:slug>/", views.AllianceHomeView.as_view(), name="alliance"),
     path("<slug:slug>/meetings/new/", views.MeetingFormView.as_view(), name="meeting_new"),
     path("<slug:slug>/meetings/<int:pk>/", views.MeetingFormView.as_view(), name="meeting_edit"),

@@ -215,6 +215,9 @@ MATRIX = {
     "workspace:overview_xlsx": by_role(
         {"anonymous": (LOGIN, LOGIN), **dict.fromkeys(COMMITTEE, (200, 405)), "*": (403, 403)}
     ),
+    "workspace:review": by_role(
+        {"anonymous": (LOGIN, LOGIN), **dict.fromkeys(COMMITTEE, (200, 405)), "*": (403, 403)}
+    ),
     "workspace:alliance": workspace(200, 405),
     "workspace:meeting_new": workspace(200, 400),
     "workspace:meeting_edit": workspace(200, 400, record="meeting"),
