@@ -1,9 +1,8 @@
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .models import FIRST_YEAR, Activity, Alliance, Attendance, Branch, Line
+from .models import FIRST_YEAR, Alliance, Branch, Line, PublicVersion
 
 YEAR_ERROR = {"invalid_choice": f"没有“%(value)s”这个年度：年度从 {FIRST_YEAR} 年起，到明年为止。"}
 
@@ -15,7 +14,11 @@ def year_choices():
 
 
 class ActivityFilter(django_filters.FilterSet):
-    """Filters of the public activity list. Values outside the choices give a 400."""
+    """Filters of the public activity list, over the published versions of activities.
+    Values outside the choices give a 400.
+
+    The date filtered on is the public version's; the branch is the host only, which the
+    page shows: who attended is internal, and a filter by it would tell."""
 
     alliance = django_filters.ModelChoiceFilter(
         label="联盟",
@@ -23,23 +26,32 @@ class ActivityFilter(django_filters.FilterSet):
         empty_label="全部联盟",
     )
     line = django_filters.ChoiceFilter(
-        label="六联类别", choices=Line.choices, empty_label="全部类别"
+        label="六联类别", field_name="activity__line", choices=Line.choices, empty_label="全部类别"
     )
     year = django_filters.ChoiceFilter(
-        label="年度", choices=year_choices, empty_label="全部年度", error_messages=YEAR_ERROR
+        label="年度",
+        field_name="held_on",
+        lookup_expr="year",
+        choices=year_choices,
+        empty_label="全部年度",
+        error_messages=YEAR_ERROR,
     )
     quarter = django_filters.ChoiceFilter(
-        label="季度", choices=[(q, f"第{q}季度") for q in range(1, 5)], empty_label="全部季度"
+        label="季度",
+        field_name="held_on",
+        lookup_expr="quarter",
+        choices=[(q, f"第{q}季度") for q in range(1, 5)],
+        empty_label="全部季度",
     )
     branch = django_filters.ModelChoiceFilter(
-        label="党组织",
+        label="主办党组织",
+        field_name="activity__host",
         queryset=Branch.objects.filter(memberships__status="active").distinct().only("pk", "name"),
         empty_label="全部党组织",
-        method="hosted_or_attended",
     )
 
     class Meta:
-        model = Activity
+        model = PublicVersion
         fields = ["alliance", "line", "year", "quarter", "branch"]
 
     def __init__(self, *args, **kwargs):
@@ -60,11 +72,7 @@ class ActivityFilter(django_filters.FilterSet):
         options = list(shown.distinct().order_by("unit", "name").values_list("pk", "name"))
         field.widget.choices = [("", field.empty_label), *options]
         if not options:
-            field.help_text = "先选择联盟，再按党组织筛选"
-
-    def hosted_or_attended(self, queryset, name, branch):
-        attended = Attendance.objects.filter(activity=OuterRef("pk"), branch=branch)
-        return queryset.filter(Q(Exists(attended)) | Q(host=branch))
+            field.help_text = "先选择联盟，再按主办党组织筛选"
 
 
 def _pk(value):

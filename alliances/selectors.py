@@ -1,7 +1,10 @@
 """Reads for alliance pages: directories, quarterly compliance, rotation schedules, figures.
 
 Compliance is computed for many alliances at once with a fixed number of queries, so the
-staff overview of 200 alliances costs the same as one alliance page.
+staff overview of 200 alliances costs the same as one alliance page. Compliance, the
+ledger and the overview count every record: they are for secretaries and committee staff.
+Public pages read meetings and activities only through ``published_versions()`` (先审后发):
+what readers see of a record is its approved public version, never the record.
 """
 
 from collections import defaultdict
@@ -9,10 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import ExtractQuarter
 from django.utils import timezone
 
 from . import rotation
-from .models import Activity, Alliance, Attendance, JointMeeting, Line, Membership
+from .models import (
+    Activity,
+    Alliance,
+    Attendance,
+    JointMeeting,
+    Line,
+    Membership,
+    PublicPhoto,
+    PublicVersion,
+)
 
 ACTIVE = Membership.Status.ACTIVE
 
@@ -182,12 +195,6 @@ def rotation_table(alliance, year):
     return {"per_activity": False, "rows": rows}
 
 
-def recent_activities(alliance, limit=6):
-    return alliance.activities.order_by("-held_on", "-pk").only(
-        "pk", "title", "held_on", "status", "alliance_id"
-    )[:limit]
-
-
 def figures(alliances_qs, year):
     """Counts for the charts: held activities per quarter and per line, meetings per quarter."""
     activities = Activity.objects.filter(
@@ -205,21 +212,6 @@ def figures(alliances_qs, year):
         "activities_per_quarter": [(f"第{q}季度", per_quarter.get(q, 0)) for q in range(1, 5)],
         "activities_per_line": [(label, per_line.get(value, 0)) for value, label in Line.choices],
         "meetings_per_quarter": [(f"第{q}季度", meetings.get(q, 0)) for q in range(1, 5)],
-    }
-
-
-def figures_from_compliance(quarters):
-    """The same figures as ``figures()``, for one alliance whose compliance is already loaded."""
-    by_line = defaultdict(int)
-    for status in quarters:
-        for line, count in status.by_line.items():
-            by_line[line] += count
-    return {
-        "activities_per_quarter": [(f"第{q.quarter}季度", q.activities) for q in quarters],
-        "activities_per_line": [(label, by_line[value]) for value, label in Line.choices],
-        "meetings_per_quarter": [
-            (f"第{q.quarter}季度", int(q.meeting == "held")) for q in quarters
-        ],
     }
 
 
@@ -277,3 +269,90 @@ def head_count(record_field):
         .annotate(total=Sum("head_count"))
         .values("total")
     )
+
+
+# Public reads (先审后发) -------------------------------------------------------------------
+
+PUBLISHED = PublicVersion.Status.PUBLISHED
+
+
+def published_versions():
+    """The public versions of meetings and activities readers may see: approved, of an
+    approved alliance. Every public page, list and chart reads records through this."""
+    return PublicVersion.objects.filter(status=PUBLISHED, alliance__in=Alliance.objects.public())
+
+
+def published_activities():
+    """Published activities, newest first: the order of the partial index
+    published_activity_listing, which holds exactly these rows."""
+    return published_versions().filter(activity__isnull=False).order_by("-held_on", "-id")
+
+
+def published_meetings():
+    return published_versions().filter(meeting__isnull=False).order_by("-held_on", "-id")
+
+
+# What a public page may show of a record besides its version: the 六联 line and the host.
+# Loading nothing else means a template that reached for minutes or a venue would find an
+# extra query in the query-count tests rather than the text.
+SHOWN_OF_RECORD = {"activity": ["line", "host__unit"], "meeting": ["host__unit"]}
+
+
+def with_record(versions, kind):
+    """``versions`` with their record (``kind``: "activity" or "meeting"), the alliance and
+    the chosen photos, loading only what a public page shows."""
+    photos = PublicPhoto.objects.select_related("photo").only(
+        "version_id", "alt", "position", "photo__image"
+    )
+    return (
+        versions.select_related("alliance", f"{kind}__host")
+        .only(
+            "title",
+            "held_on",
+            "text",
+            "alliance__name",
+            "alliance__slug",
+            "meeting_id",
+            "activity_id",
+            *(f"{kind}__{name}" for name in SHOWN_OF_RECORD[kind]),
+        )
+        .prefetch_related(Prefetch("photos", queryset=photos))
+    )
+
+
+def published_record(kind, pk):
+    """The published version of the meeting or activity ``pk``; PublicVersion.DoesNotExist
+    when it has none (a pending, returned or withdrawn version is not public)."""
+    return with_record(published_versions().filter(**{kind: pk}), kind).get()
+
+
+def paragraphs(text):
+    """A public text's paragraphs: one a line, blank lines dropped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def year_bounds(year):
+    return date(year, 1, 1), date(year + 1, 1, 1)
+
+
+def public_figures(year, alliance=None):
+    """Counts for the public charts, of published activities only, in one query: per
+    quarter and per 六联 line of ``year``, for all public alliances or one."""
+    start, end = year_bounds(year)
+    versions = published_activities().filter(held_on__gte=start, held_on__lt=end)
+    if alliance is not None:
+        versions = versions.filter(alliance=alliance)
+    rows = (
+        versions.annotate(q=ExtractQuarter("held_on"))
+        .values_list("q", "activity__line")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_quarter, per_line = defaultdict(int), defaultdict(int)
+    for quarter, line, count in rows:
+        per_quarter[quarter] += count
+        per_line[line] += count
+    return {
+        "activities_per_quarter": [(f"第{q}季度", per_quarter[q]) for q in range(1, 5)],
+        "activities_per_line": [(label, per_line[value]) for value, label in Line.choices],
+    }

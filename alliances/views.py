@@ -1,4 +1,6 @@
-from django.db.models import Prefetch
+"""Public alliance pages. Meetings and activities appear only as their approved public
+versions (selectors.published_versions); the records themselves are internal."""
+
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse_lazy
@@ -8,13 +10,17 @@ from django.views.generic import DetailView, ListView
 from portal import pagecache
 from portal.charts import bar_chart
 from portal.mixins import FilteredListMixin, PagedByIdMixin
+from portal.models import SiteSettings
 from portal.pagecache import cached_page
 
 from . import selectors
 from .filters import ActivityFilter, YearForm
-from .models import Activity, Alliance, Attendance, JointMeeting, Membership, Photo
+from .models import Alliance, Membership, PublicVersion
 
 PAGE_SIZE = 20
+RECENT_ACTIVITIES = 6
+# What a link to a public version needs: its title, date and record (get_absolute_url).
+LINKED = ("title", "held_on", "meeting_id", "activity_id")
 TRAIL = [("党建联盟", reverse_lazy("alliances:directory"))]
 
 
@@ -29,15 +35,13 @@ def _year(request):
     return form.cleaned_data["year"] or this_year, form
 
 
-def _charts(figures, year, prefix):
+def _charts(year, prefix, alliance=None):
+    figures = selectors.public_figures(year, alliance)
     return [
         bar_chart(
             f"{year}年各季度开展联办活动", figures["activities_per_quarter"], "项", f"{prefix}-q"
         ),
         bar_chart(f"{year}年“六联”各类活动", figures["activities_per_line"], "项", f"{prefix}-l"),
-        bar_chart(
-            f"{year}年各季度召开联席会议", figures["meetings_per_quarter"], "次", f"{prefix}-m"
-        ),
     ]
 
 
@@ -47,12 +51,10 @@ def directory(request):
     year, form = _year(request)
     if year is None:
         return render(request, "bad_request.html", {"form": form}, status=400)
-    # The year's figures count every activity of every alliance: the same for all readers
-    # until something changes, so they are kept as a fragment under the content version.
+    # The year's figures count the published activities of every alliance: the same for all
+    # readers until something changes, so they are kept as a fragment under the content version.
     charts = pagecache.fragment(
-        f"directory-charts:{year}",
-        lambda: _charts(selectors.figures(Alliance.objects.public(), year), year, "all"),
-        request=request,
+        f"directory-charts:{year}", lambda: _charts(year, "all"), request=request
     )
     context = {
         "groups": selectors.directory(),
@@ -61,6 +63,14 @@ def directory(request):
         "charts": charts,
     }
     return render(request, "alliances/directory.html", context)
+
+
+def _compliance(request, alliance, year):
+    """The year's held regular meetings and study sessions, as counts, if the committee has
+    chosen to show them (SiteSettings.public_alliance_compliance); otherwise None."""
+    if not SiteSettings.load(request).public_alliance_compliance:
+        return None
+    return selectors.overview([alliance], year)[0]
 
 
 @cached_page(query=["year"])
@@ -74,79 +84,79 @@ def alliance_detail(request, slug):
         return render(request, "bad_request.html", {"form": form}, status=400)
     memberships = list(alliance.memberships.all())
     members = [m for m in memberships if m.status == Membership.Status.ACTIVE]
-    lead = next((m for m in members if m.is_lead), None)
-    branches = {m.branch_id: m.branch for m in memberships}
-    meetings = list(alliance.meetings.filter(year=year))
-    for meeting in meetings:  # hosts are members: no join needed
-        meeting.host = branches.get(meeting.host_id) or meeting.host
-    quarters = selectors.compliance([alliance], year, meetings=meetings)[alliance.pk]
+    start, end = selectors.year_bounds(year)
+    versions = selectors.published_versions().filter(alliance=alliance)
     context = {
         "alliance": alliance,
         "year": year,
         "year_form": form,
         "directory_trail": TRAIL,
-        "lead": lead,
+        "lead": next((m for m in members if m.is_lead), None),
         "others": [m for m in members if not m.is_lead],
         "former": [m for m in memberships if m.status == Membership.Status.LEFT],
         "party_members": sum(m.branch.member_count for m in members),
         "rotation": selectors.rotation_table(alliance, year),
-        "quarters": quarters,
-        "activities": selectors.recent_activities(alliance),
-        "meetings": meetings,
-        "charts": _charts(selectors.figures_from_compliance(quarters), year, "one"),
+        "compliance": _compliance(request, alliance, year),
+        "activities": selectors.published_activities()
+        .filter(alliance=alliance)
+        .select_related("activity")
+        .only(*LINKED, "activity__id")[:RECENT_ACTIVITIES],
+        "meetings": versions.filter(meeting__isnull=False, held_on__gte=start, held_on__lt=end)
+        .order_by("-held_on", "-id")
+        .select_related("meeting")
+        .only(*LINKED, "meeting__id"),
+        "charts": _charts(year, "one", alliance),
     }
     return render(request, "alliances/alliance_detail.html", context)
 
 
 @cached_page(query=["page", *ActivityFilter.base_filters])
 class ActivityListView(FilteredListMixin, PagedByIdMixin, ListView):
-    """Activities of approved alliances, newest first. Paged by id: the index activity_listing
-    gives the order and holds the alliance the public filter reads."""
+    """Published activities of approved alliances, newest first. Paged by id over the public
+    versions: the partial index published_activity_listing gives the order."""
 
     template_name = "alliances/activity_list.html"
-    context_object_name = "activities"
+    context_object_name = "versions"
     paginate_by = PAGE_SIZE
     filterset_class = ActivityFilter
     extra_context = {"directory_trail": TRAIL}
 
     def get_base_queryset(self):
-        return Activity.objects.filter(alliance__in=Alliance.objects.public()).order_by(
-            "-held_on", "-pk"
-        )
+        return selectors.published_activities()
 
     def get_page_queryset(self):
-        return (
-            Activity.objects.select_related("alliance", "host")
-            .annotate(heads=selectors.head_count("activity"))
-            .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("position", "pk")))
-        )
+        return selectors.with_record(PublicVersion.objects.all(), "activity").defer("text")
 
 
 class RecordView(DetailView):
-    """A meeting or an activity of an approved alliance, with attendance and photos."""
+    """The public version of a meeting or an activity, at the record's address; a 404 while
+    the record has no published version."""
 
+    kind = None
+    context_object_name = "version"
     extra_context = {"directory_trail": TRAIL}
 
-    def get_queryset(self):
-        return (
-            self.model.objects.filter(alliance__in=Alliance.objects.public())
-            .select_related("alliance", "host")
-            .prefetch_related(
-                Prefetch("attendance", queryset=Attendance.objects.select_related("branch")),
-                "photos",
-            )
+    def get_object(self, queryset=None):
+        try:
+            return selectors.published_record(self.kind, self.kwargs["pk"])
+        except PublicVersion.DoesNotExist:
+            raise Http404("没有这条公开记录") from None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            record=getattr(self.object, self.kind),
+            paragraphs=selectors.paragraphs(self.object.text),
+            **kwargs,
         )
 
 
 @cached_page
 class ActivityView(RecordView):
-    model = Activity
+    kind = "activity"
     template_name = "alliances/activity_detail.html"
-    context_object_name = "activity"
 
 
 @cached_page
 class MeetingView(RecordView):
-    model = JointMeeting
+    kind = "meeting"
     template_name = "alliances/meeting_detail.html"
-    context_object_name = "meeting"

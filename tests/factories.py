@@ -114,3 +114,20 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     venue = "会议室"
     host = factory.SubFactory(BranchFactory)
     topics = "研究季度工作"
+
+
+def publish(record, *, title=None, text="公开的介绍。", photos=(), held_on=None):
+    """Give a meeting or activity an approved public version, through the service a secretary
+    and committee staff use (alliances.publishing). ``photos``: (Photo, alt) pairs."""
+    from alliances import publishing
+
+    committee = StaffFactory(username="committee", groups=["机关工委"])
+    version = publishing.propose(
+        record=record,
+        title=title or str(record),
+        held_on=held_on or record.held_on,
+        text=text,
+        photos=photos,
+        by=committee,
+    )
+    return publishing.approve(version=version, by=committee)

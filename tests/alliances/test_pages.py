@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from alliances import services
 from alliances.models import FIRST_YEAR, Alliance, Attendance, Photo
+from portal.models import SiteSettings
 from tests.alliances.test_applications import apply
 from tests.factories import (
     ActivityFactory,
@@ -16,6 +17,7 @@ from tests.factories import (
     BranchFactory,
     MeetingFactory,
     MembershipFactory,
+    publish,
 )
 
 
@@ -33,15 +35,41 @@ def test_directory_groups_alliances_with_member_counts(client, alliance_with_mem
     assert federation.building.name in body
 
 
-def test_alliance_page_shows_lead_members_rotation_and_quarter_grid(client, alliance_with_members):
+def test_alliance_page_shows_lead_members_and_rotation(client, alliance_with_members):
     alliance, _ = alliance_with_members
     body = text(client.get(alliance.get_absolute_url()))
     assert "“1+3”组织架构" in body
     assert "机关工委" in body and "审计局" in body and "妇联" in body
     year = timezone.localdate().year
     assert f"{year}年轮值安排" in body and "第4季度" in body
-    assert f"{year}年季度工作落实情况" in body
-    assert "联席会议（例会）" in body and "集中学习" in body
+    assert f"{year}年工作数据" in body
+
+
+def held_meeting_and_study(alliance, host):
+    """A regular meeting and a central study session, this year, before today: internal."""
+    day = timezone.localdate().replace(month=1, day=5)
+    MeetingFactory(alliance=alliance, host=host, held_on=day, topics="内部议题")
+    ActivityFactory(alliance=alliance, host=host, held_on=day, is_central_study=True)
+
+
+def test_compliance_figures_are_not_public_by_default(client, alliance_with_members):
+    alliance, members = alliance_with_members
+    held_meeting_and_study(alliance, members[0].branch)
+    body = text(client.get(alliance.get_absolute_url()))
+    assert "已召开例会" not in body and "季度工作落实情况" not in body
+    assert "已开展" not in body and "未开展" not in body
+
+
+def test_compliance_figures_when_switched_on_are_counts_only(client, alliance_with_members):
+    alliance, members = alliance_with_members
+    held_meeting_and_study(alliance, members[0].branch)
+    settings = SiteSettings.load()
+    settings.public_alliance_compliance = True
+    settings.save()
+    body = text(client.get(alliance.get_absolute_url()))
+    year = timezone.localdate().year
+    assert f"{year}年已召开例会 <strong>1</strong> 次、集中学习 <strong>1</strong> 次" in body
+    assert "内部议题" not in body and "已开展" not in body and "人次" not in body
 
 
 def test_public_pages_never_show_contacts_or_unapproved_applications(
@@ -70,29 +98,75 @@ def test_public_pages_never_show_contacts_or_unapproved_applications(
     assert client.get(proposed.get_absolute_url()).status_code == 404
 
 
-def test_activity_and_meeting_pages_show_attendance_and_photos(client, alliance_with_members):
+def test_activity_page_shows_its_public_version_not_the_record(client, alliance_with_members):
     alliance, members = alliance_with_members
-    activity = ActivityFactory(alliance=alliance, host=members[0].branch, title="集中学习党章")
+    activity = ActivityFactory(
+        alliance=alliance,
+        host=members[0].branch,
+        title="内部活动名称",
+        description="<p>内部活动内容</p>",
+        venue="内部地点",
+    )
     Attendance.objects.create(activity=activity, branch=members[1].branch, head_count=7)
-    Photo.objects.create(activity=activity, image="alliances/x.jpg", caption="学习现场")
+    chosen = Photo.objects.create(activity=activity, image="alliances/a.jpg", caption="内部说明一")
+    Photo.objects.create(activity=activity, image="alliances/b.jpg", caption="内部说明二")
+    assert client.get(activity.get_absolute_url()).status_code == 404
+    publish(
+        activity,
+        title="集中学习党章",
+        text="第一段介绍\n\n第二段 <b>加粗</b>",
+        photos=[(chosen, "党员一起学习党章")],
+    )
     body = text(client.get(activity.get_absolute_url()))
-    assert "集中学习党章" in body and "学习现场" in body and "<td>7</td>" in body
-    meeting = MeetingFactory(alliance=alliance, host=members[0].branch, topics="研究第二季度安排")
-    assert "研究第二季度安排" in text(client.get(meeting.get_absolute_url()))
+    assert "集中学习党章" in body and "党员一起学习党章" in body and "alliances/a.jpg" in body
+    assert "<p>第一段介绍</p>" in body and "<p>第二段 &lt;b&gt;加粗&lt;/b&gt;</p>" in body
+    assert members[0].branch.unit in body and "政治理论联学" in body
+    for internal in ["内部活动", "内部地点", "内部说明", "alliances/b.jpg", "<td>7</td>", "参加"]:
+        assert internal not in body, internal
+
+
+def test_meeting_page_shows_its_public_version_never_the_minutes(client, alliance_with_members):
+    alliance, members = alliance_with_members
+    meeting = MeetingFactory(
+        alliance=alliance,
+        host=members[0].branch,
+        topics="内部议题",
+        decisions="内部议定事项",
+        minutes="<p>内部纪要</p>",
+    )
+    assert client.get(meeting.get_absolute_url()).status_code == 404
+    publish(meeting, title="第一联盟召开二季度联席会议", text="会议研究了下季度工作。")
+    body = text(client.get(meeting.get_absolute_url()))
+    assert "第一联盟召开二季度联席会议" in body and "会议研究了下季度工作。" in body
+    assert "内部" not in body and "会议纪要" not in body and "议定事项" not in body
+    alliance_page = text(client.get(alliance.get_absolute_url(), {"year": 2025}))
+    assert "第一联盟召开二季度联席会议" in alliance_page
 
 
 def test_activity_list_filters(client, alliance_with_members):
     alliance, members = alliance_with_members
     other = AllianceFactory(name="第二联盟")
-    ActivityFactory(alliance=alliance, host=members[0].branch, title="甲活动", line="study")
-    ActivityFactory(alliance=other, title="乙活动", line="core", held_on=date(2024, 2, 1))
+    publish(
+        ActivityFactory(alliance=alliance, host=members[0].branch, line="study"), title="甲活动"
+    )
+    publish(ActivityFactory(alliance=other, line="core", held_on=date(2024, 2, 1)), title="乙活动")
     url = reverse("alliances:activities")
+    both = text(client.get(url))
+    assert "甲活动" in both and "乙活动" in both
     assert "乙活动" not in text(client.get(url, {"alliance": alliance.pk}))
     assert "甲活动" not in text(client.get(url, {"line": "core"}))
     assert "甲活动" not in text(client.get(url, {"year": 2024}))
     assert "乙活动" not in text(client.get(url, {"quarter": 2}))
     by_branch = text(client.get(url, {"branch": members[0].branch.pk}))
     assert "甲活动" in by_branch and "乙活动" not in by_branch
+
+
+def test_activity_list_shows_published_activities_only(client, alliance_with_members):
+    alliance, members = alliance_with_members
+    publish(ActivityFactory(alliance=alliance, host=members[0].branch), title="已公开的活动")
+    ActivityFactory(alliance=alliance, host=members[0].branch, title="未申请公开的活动")
+    body = text(client.get(reverse("alliances:activities")))
+    assert "已公开的活动" in body and "未申请公开的活动" not in body
 
 
 @pytest.mark.parametrize(
@@ -150,7 +224,8 @@ def grow(alliance, lead, members, activities):
         Attendance.objects.create(
             activity=activity, branch=branches[n % len(branches)], head_count=5
         )
-        Photo.objects.create(activity=activity, image="alliances/x.jpg", caption="现场")
+        photo = Photo.objects.create(activity=activity, image="alliances/x.jpg", caption="现场")
+        publish(activity, photos=[(photo, "活动现场")])
 
 
 def page_urls(alliance):

@@ -18,7 +18,13 @@ from django.urls import reverse
 
 from alliances.models import Activity, Alliance, Attendance, Photo
 from portal.mixins import FromNearerEndPaginator
-from tests.factories import ActivityFactory, AllianceFactory, ArticleFactory, MembershipFactory
+from tests.factories import (
+    ActivityFactory,
+    AllianceFactory,
+    ArticleFactory,
+    MembershipFactory,
+    publish,
+)
 
 ROWS = 45  # three pages of twenty
 FIRST_DAY = date(2024, 1, 1)
@@ -30,8 +36,9 @@ def text(response):
 
 @pytest.fixture
 def activities(db):
-    """Forty-five activities of a public alliance, one a day, each with its head count and a
-    photo; and one of an alliance still proposed, which readers never see."""
+    """Forty-five published activities of a public alliance, one a day, each with its head
+    count and a photo chosen for the public; one not published and one of an alliance still
+    proposed, which readers never see."""
     alliance = AllianceFactory(name="第一联盟", status=Alliance.Status.ACTIVE)
     lead = MembershipFactory(alliance=alliance, is_lead=True).branch
     for day in range(ROWS):
@@ -42,7 +49,11 @@ def activities(db):
             held_on=FIRST_DAY + timedelta(days=day),
         )
         Attendance.objects.create(activity=activity, branch=lead, head_count=day + 1)
-        Photo.objects.create(activity=activity, image=f"alliances/{day}.jpg", caption="现场")
+        photo = Photo.objects.create(
+            activity=activity, image=f"alliances/{day}.jpg", caption="现场"
+        )
+        publish(activity, photos=[(photo, f"第{day:02d}天的活动现场")])
+    ActivityFactory(alliance=alliance, title="未公开的", held_on=FIRST_DAY)
     ActivityFactory(alliance=AllianceFactory(status=Alliance.Status.PROPOSED), title="未批准的")
     return reverse("alliances:activities")
 
@@ -77,9 +88,9 @@ def test_a_deep_page_lists_the_oldest_rows_newest_first_with_their_details(clien
     body = text(client.get(activities, {"page": 3}))
     shown = re.findall(r"活动第(\d\d)天", body)
     assert shown == [f"{day:02d}" for day in range(4, -1, -1)]
-    assert "1 人参加" in body and "5 人参加" in body
-    assert 'src="/media/alliances/0.jpg"' in body
-    assert "未批准的" not in text(client.get(activities, {"page": 1}))
+    assert 'src="/media/alliances/0.jpg" alt="第00天的活动现场"' in body
+    first = text(client.get(activities, {"page": 1}))
+    assert "未批准的" not in body + first and "未公开的" not in body + first
     last = text(client.get(activities, {"page": "last"}))
     assert re.findall(r"活动第(\d\d)天", last) == shown
 
