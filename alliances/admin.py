@@ -31,6 +31,8 @@ from .models import (
     Membership,
     PhaseReport,
     Photo,
+    PublicPhoto,
+    PublicVersion,
     RotationSlot,
 )
 
@@ -505,3 +507,62 @@ class RotationSlotAdmin(ReadOnlyAdmin):
     list_display = ["alliance", "starts_on", "host"]
     list_filter = ["alliance"]
     list_select_related = ["alliance", "host"]
+
+
+class PublicPhotoInline(admin.TabularInline):
+    model = PublicPhoto
+    fields = ["photo", "alt", "position"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PublicVersion)
+class PublicVersionAdmin(KeptOnlyMixin, ReadOnlyAdmin):
+    """The audit of 先审后发: who proposed what and who decided. Decisions are taken in the
+    workspace's review queue (/workspace/review/), through alliances.publishing only."""
+
+    list_display = [
+        "title",
+        "alliance",
+        "record_label",
+        "held_on",
+        "status",
+        "proposed_by",
+        "proposed_at",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    list_filter = ["status", "alliance"]
+    list_select_related = [
+        "alliance",
+        "meeting__alliance",
+        "activity",
+        "proposed_by",
+        "reviewed_by",
+    ]
+    search_fields = ["title", "text", "review_note"]
+    date_hierarchy = "proposed_at"
+    fields = [
+        "alliance",
+        "meeting",
+        "activity",
+        "title",
+        "held_on",
+        "text",
+        "status",
+        "proposed_by",
+        "proposed_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+    ]
+    readonly_fields = fields
+    inlines = [PublicPhotoInline]
+
+    @admin.display(description="记录")
+    def record_label(self, obj):
+        return f"{obj.record._meta.verbose_name}：{obj.record}"

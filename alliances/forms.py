@@ -16,6 +16,7 @@ from portal.uploads import clean_image
 
 from .filters import YEAR_ERROR
 from .models import FIRST_YEAR, Activity, AnnualPlan, Branch, JointMeeting, PhaseReport, Photo
+from .publishing import news_sections
 
 MAX_PHOTOS = 12
 
@@ -210,3 +211,100 @@ class OverviewSortForm(forms.Form):
         super().__init__(*args, **kwargs)
         this_year = timezone.localdate().year
         self.fields["year"].choices = [(y, f"{y}年") for y in range(this_year, FIRST_YEAR - 1, -1)]
+
+
+class PublicVersionForm(forms.Form):
+    """申请公开: what readers will see of a record. Starts from the record (title, date,
+    captions) or from its last proposal; the text is written anew, for readers."""
+
+    title = forms.CharField(label="公开标题", max_length=100)
+    held_on = forms.DateField(
+        label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    text = forms.CharField(
+        label="公开内容",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=(
+            "写给读者的简短介绍（2000字以内）：做了什么、有什么成效。"
+            "会议纪要、议定事项和各单位参加人数不会公开。"
+        ),
+    )
+    as_news = forms.BooleanField(
+        label="同时作为新闻报送",
+        required=False,
+        help_text="勾选后，以上内容和选中的照片将作为一篇新闻稿送到所选栏目，由编辑审核后发布。",
+    )
+    news_category = forms.ModelChoiceField(
+        label="报送栏目", queryset=None, required=False, empty_label="请选择栏目"
+    )
+
+    def __init__(self, data=None, *, record, photos, start=None):
+        super().__init__(data)
+        self.record, self.photos = record, photos
+        chosen = {p.photo_id: p.alt for p in start.photos.all()} if start else {}
+        self.initial = (
+            {"title": start.title, "held_on": start.held_on, "text": start.text}
+            if start
+            else {"title": getattr(record, "title", None) or str(record), "held_on": record.held_on}
+        )
+        for photo in photos:
+            self.fields[f"photo_{photo.pk}"] = forms.BooleanField(
+                label="公开这张照片", required=False, initial=photo.pk in chosen
+            )
+            self.fields[f"alt_{photo.pk}"] = forms.CharField(
+                label="照片说明",
+                max_length=120,
+                required=False,
+                initial=chosen.get(photo.pk, photo.caption),
+                help_text="一句话说明照片内容，供读屏软件朗读。",
+            )
+        if record._meta.model_name == "activity":
+            self.fields["news_category"].queryset = news_sections()
+        else:
+            del self.fields["as_news"], self.fields["news_category"]
+
+    def clean_held_on(self):
+        day = self.cleaned_data["held_on"]
+        _year_is_sane(day)
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        for photo in self.photos:
+            if cleaned.get(f"photo_{photo.pk}") and not cleaned.get(f"alt_{photo.pk}", "").strip():
+                self.add_error(f"alt_{photo.pk}", "选中的照片要写一句说明，供读屏软件朗读。")
+        if cleaned.get("as_news") and not cleaned.get("news_category"):
+            self.add_error("news_category", "作为新闻报送时，请选择报送到哪个栏目。")
+        return cleaned
+
+    def photo_rows(self):
+        """(photo, checkbox, alt text field) for the template."""
+        return [(p, self[f"photo_{p.pk}"], self[f"alt_{p.pk}"]) for p in self.photos]
+
+    def chosen_photos(self):
+        return [
+            (photo, self.cleaned_data[f"alt_{photo.pk}"])
+            for photo in self.photos
+            if self.cleaned_data[f"photo_{photo.pk}"]
+        ]
+
+    def chosen_news_category(self):
+        if self.cleaned_data.get("as_news"):
+            return self.cleaned_data["news_category"]
+        return None
+
+
+class NoteForm(forms.Form):
+    """The reviewer's optional note when publishing or withdrawing."""
+
+    note = forms.CharField(label="说明", max_length=1000, required=False)
+
+
+class SendBackForm(forms.Form):
+    note = forms.CharField(
+        label="退回理由",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "退回时请写明理由，联络员会看到。"},
+    )

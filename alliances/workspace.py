@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,9 +20,18 @@ from django.views import View
 from portal.charts import bar_chart
 from portal.excel import Sheet, xlsx_response
 
-from . import selectors, services
+from . import publishing, selectors, services
 from .access import is_committee, kept_alliances
-from .forms import ActivityForm, AnnualPlanForm, MeetingForm, OverviewSortForm, PhaseReportForm
+from .forms import (
+    ActivityForm,
+    AnnualPlanForm,
+    MeetingForm,
+    NoteForm,
+    OverviewSortForm,
+    PhaseReportForm,
+    PublicVersionForm,
+    SendBackForm,
+)
 from .ledger import ledger_rows, ledger_sheets
 from .models import (
     FIRST_YEAR,
@@ -32,6 +42,7 @@ from .models import (
     Membership,
     PhaseReport,
     Photo,
+    PublicPhoto,
     PublicVersion,
     quarter_of,
 )
@@ -79,11 +90,35 @@ class HomeView(LoginRequiredMixin, View):
         statuses = selectors.compliance(alliances, today.year, today)
         quarter = quarter_of(today)
         cards = [(alliance, statuses[alliance.pk][quarter - 1]) for alliance in alliances]
+        committee = is_committee(request.user)
         return render(
             request,
             "workspace/home.html",
-            {"cards": cards, "committee": is_committee(request.user), "year": today.year},
+            {
+                "cards": cards,
+                "committee": committee,
+                "year": today.year,
+                "waiting_review": _pending().count() if committee else None,
+                **_public_todo(Alliance.objects.filter(secretaries=request.user)),
+            },
         )
+
+
+def _pending():
+    return PublicVersion.objects.filter(status=PublicVersion.Status.PENDING)
+
+
+def _public_todo(alliances):
+    """The secretary's side of 先审后发: what came back with a reason, and what is waiting."""
+    return {
+        "returned": list(publishing.awaiting_fix(alliances)),
+        "waiting": list(
+            _pending()
+            .filter(alliance__in=alliances)
+            .select_related("alliance")
+            .order_by("proposed_at", "pk")
+        ),
+    }
 
 
 class AllianceHomeView(KeptAllianceMixin, View):
@@ -120,6 +155,7 @@ class AllianceHomeView(KeptAllianceMixin, View):
                 for phase, label in PhaseReport.Phase.choices
                 if phase not in reports and _report_due(phase, today)
             ],
+            **_public_todo(Alliance.objects.filter(pk=alliance.pk)),
         )
         return render(request, "workspace/alliance_home.html", context)
 
@@ -217,7 +253,11 @@ class RecordFormView(KeptAllianceMixin, View):
         name = "meeting_edit" if self.model is JointMeeting else "activity_edit"
         return reverse(f"workspace:{name}", args=[self.alliance.slug, record.pk])
 
-    def render(self, record, form, status=200):
+    def render(self, record, form, status=200, public_form=None):
+        photos = list(record.photos.all()) if record.pk else []
+        public = publishing.state_of(record) if record.pk else None
+        if record.pk and public_form is None:
+            public_form = PublicVersionForm(record=record, photos=photos, start=public.draft_from)
         return render(
             self.request,
             self.template_name,
@@ -225,10 +265,17 @@ class RecordFormView(KeptAllianceMixin, View):
                 form=form,
                 record=record,
                 kind=self.model._meta.verbose_name,
-                photos=list(record.photos.all()) if record.pk else [],
+                photos=photos,
+                public=public,
+                public_form=public_form,
+                propose_url=self.propose_url(record) if record.pk else None,
             ),
             status=status,
         )
+
+    def propose_url(self, record):
+        name = "meeting_propose" if self.model is JointMeeting else "activity_propose"
+        return reverse(f"workspace:{name}", args=[self.alliance.slug, record.pk])
 
 
 class MeetingFormView(RecordFormView):
@@ -239,6 +286,48 @@ class MeetingFormView(RecordFormView):
 class ActivityFormView(RecordFormView):
     model = Activity
     form_class = ActivityForm
+
+
+class ProposeMixin:
+    """申请公开 from the record's page: the public version goes to the committee's queue."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request, slug, pk):
+        record = self.get_object(pk)
+        form = PublicVersionForm(request.POST, record=record, photos=list(record.photos.all()))
+        if not form.is_valid():
+            return self.render(record, self.make_form(record), status=400, public_form=form)
+        was_public = publishing.published_version(record) is not None
+        news = form.chosen_news_category()
+        try:
+            publishing.propose(
+                record=record,
+                title=form.cleaned_data["title"],
+                held_on=form.cleaned_data["held_on"],
+                text=form.cleaned_data["text"],
+                photos=form.chosen_photos(),
+                news_category=news,
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render(record, self.make_form(record), status=400, public_form=form)
+        done = ["已提交公开申请，机关工委审核通过后读者才能看到。"]
+        if was_public:
+            done.append("审核期间，网站上仍显示原来的公开版本。")
+        if news:
+            done.append(f"新闻稿已送到“{news}”栏目，等待编辑审核。")
+        messages.success(request, "".join(done))
+        return redirect(self.edit_url(record) + "#public")
+
+
+class MeetingProposeView(ProposeMixin, MeetingFormView):
+    pass
+
+
+class ActivityProposeView(ProposeMixin, ActivityFormView):
+    pass
 
 
 class RecordDeleteView(KeptAllianceMixin, View):
@@ -381,14 +470,18 @@ class LedgerExcelView(KeptAllianceMixin, View):
         )
 
 
-class OverviewMixin(LoginRequiredMixin):
+class CommitteeOnlyMixin(LoginRequiredMixin):
     """Committee staff only: the other users get 403, they have their own alliances."""
+
+    denied = "只有机关工委工作人员可以查看全部联盟的汇总。"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_committee(request.user):
-            raise PermissionDenied("只有机关工委工作人员可以查看全部联盟的汇总。")
+            raise PermissionDenied(self.denied)
         return super().dispatch(request, *args, **kwargs)
 
+
+class OverviewMixin(CommitteeOnlyMixin):
     def rows(self):
         form = OverviewSortForm(self.request.GET)
         if not form.is_valid():
@@ -396,16 +489,6 @@ class OverviewMixin(LoginRequiredMixin):
         year = form.cleaned_data["year"] or timezone.localdate().year
         alliances = Alliance.objects.filter(status=Alliance.Status.ACTIVE)
         return form, year, selectors.overview(alliances, year, form.cleaned_data["sort"] or "name")
-
-
-class ReviewQueueView(OverviewMixin, View):
-    """先审后发: the proposals waiting for committee staff, oldest first."""
-
-    def get(self, request):
-        pending = PublicVersion.objects.filter(status=PublicVersion.Status.PENDING).order_by(
-            "proposed_at", "pk"
-        )
-        return render(request, "workspace/review.html", {"pending": pending, "committee": True})
 
 
 class OverviewView(OverviewMixin, View):
@@ -453,3 +536,132 @@ class OverviewExcelView(OverviewMixin, View):
             data.append(cells)
         sheet = Sheet(f"{year}年汇总", f"{year}年党建联盟工作汇总", columns, data)
         return xlsx_response(f"{year}年党建联盟工作汇总.xlsx", [sheet])
+
+
+REVIEW_PAGE_SIZE = 10
+
+
+class ReviewMixin(CommitteeOnlyMixin):
+    denied = "只有机关工委工作人员可以审核公开申请。"
+
+
+class ReviewQueueView(ReviewMixin, View):
+    """先审后发: the proposals waiting, oldest first, each beside the record it stands for."""
+
+    template_name = "workspace/review.html"
+
+    def get(self, request):
+        pending = (
+            _pending()
+            .select_related(
+                "alliance", "proposed_by", "meeting__host", "activity__host", "meeting__alliance"
+            )
+            .prefetch_related(
+                Prefetch("photos", PublicPhoto.objects.select_related("photo")),
+                "meeting__attendance",
+                "activity__attendance",
+                "meeting__photos",
+                "activity__photos",
+            )
+            .order_by("proposed_at", "pk")
+        )
+        page = Paginator(pending, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+        online = _published_of([version.record for version in page])
+        for version in page:
+            version.online = online.get(_record_key(version.record))
+        return render(
+            request,
+            self.template_name,
+            {
+                "page_obj": page,
+                "committee": True,
+                "published_count": PublicVersion.objects.filter(
+                    status=PublicVersion.Status.PUBLISHED
+                ).count(),
+            },
+        )
+
+
+def _record_key(record):
+    return ("meeting" if isinstance(record, JointMeeting) else "activity", record.pk)
+
+
+def _published_of(records):
+    """{record key: its published version} for the records of one page, in one query."""
+    keys = [_record_key(record) for record in records]
+    found = PublicVersion.objects.filter(
+        Q(meeting__in=[pk for kind, pk in keys if kind == "meeting"])
+        | Q(activity__in=[pk for kind, pk in keys if kind == "activity"]),
+        status=PublicVersion.Status.PUBLISHED,
+    )
+    return {_record_key(version.record): version for version in found}
+
+
+class PublishedListView(ReviewMixin, View):
+    """What readers see of the alliances now, newest decision first, each with 撤回."""
+
+    def get(self, request):
+        published = (
+            PublicVersion.objects.filter(status=PublicVersion.Status.PUBLISHED)
+            .select_related("alliance", "reviewed_by", "meeting", "activity")
+            .order_by("-reviewed_at", "-pk")
+        )
+        page = Paginator(published, 20).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "workspace/review_published.html",
+            {"page_obj": page, "committee": True, "waiting": _pending().count()},
+        )
+
+
+class DecisionView(ReviewMixin, View):
+    """One decision on one version; the message says what happened, the queue is shown again."""
+
+    form_class = NoteForm
+    back = "workspace:review"
+
+    def post(self, request, pk):
+        version = PublicVersion.objects.filter(pk=pk).select_related("meeting", "activity").first()
+        form = self.form_class(request.POST)
+        if version is None:
+            messages.error(request, "这份申请已不存在，可能这条记录已被删除。")
+        elif not form.is_valid():
+            messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        else:
+            try:
+                self.decide(version, form.cleaned_data["note"])
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, self.done.format(title=version.title))
+        return redirect(self.back_url(request))
+
+    def back_url(self, request):
+        page = request.POST.get("page", "")
+        url = reverse(self.back)
+        return f"{url}?page={page}" if page.isdigit() and int(page) > 1 else url
+
+
+class ApproveView(DecisionView):
+    done = "已公开“{title}”，读者现在可以看到。"
+
+    def decide(self, version, note):
+        publishing.approve(version=version, by=self.request.user, note=note)
+
+
+class SendBackView(DecisionView):
+    form_class = SendBackForm
+    done = "已退回“{title}”，联络员会在工作台首页看到退回理由。"
+
+    def decide(self, version, note):
+        publishing.send_back(version=version, by=self.request.user, note=note)
+
+
+class WithdrawView(DecisionView):
+    back = "workspace:review_published"
+    done = "已撤回“{title}”，读者不再能看到这条记录。"
+
+    def decide(self, version, note):
+        if version.status != PublicVersion.Status.PUBLISHED:
+            raise ValidationError("这个版本已经不在网站上了，无需撤回。")
+        publishing.withdraw(record=version.record, by=self.request.user, note=note)

@@ -12,9 +12,18 @@ urlpatterns = [
     path("overview/", views.OverviewView.as_view(), name="overview"),
     path("overview.xlsx", views.OverviewExcelView.as_view(), name="overview_xlsx"),
     path("review/", views.ReviewQueueView.as_view(), name="review"),
+    path("review/published/", views.PublishedListView.as_view(), name="review_published"),
+    path("review/<int:pk>/approve/", views.ApproveView.as_view(), name="review_approve"),
+    path("review/<int:pk>/send-back/", views.SendBackView.as_view(), name="review_send_back"),
+    path("review/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="review_withdraw"),
     path("<slug:slug>/", views.AllianceHomeView.as_view(), name="alliance"),
     path("<slug:slug>/meetings/new/", views.MeetingFormView.as_view(), name="meeting_new"),
     path("<slug:slug>/meetings/<int:pk>/", views.MeetingFormView.as_view(), name="meeting_edit"),
+    path(
+        "<slug:slug>/meetings/<int:pk>/public/",
+        views.MeetingProposeView.as_view(),
+        name="meeting_propose",
+    ),
     path(
         "<slug:slug>/meetings/<int:pk>/delete/",
         views.MeetingDeleteView.as_view(),
@@ -23,6 +32,11 @@ urlpatterns = [
     path("<slug:slug>/activities/new/", views.ActivityFormView.as_view(), name="activity_new"),
     path(
         "<slug:slug>/activities/<int:pk>/", views.ActivityFormView.as_view(), name="activity_edit"
+    ),
+    path(
+        "<slug:slug>/activities/<int:pk>/public/",
+        views.ActivityProposeView.as_view(),
+        name="activity_propose",
     ),
     path(
         "<slug:slug>/activities/<int:pk>/delete/",

@@ -169,11 +169,33 @@ def choices(*values):
     return lambda world: {value: {"args": [value]} for value in values}
 
 
+def review_versions(world):
+    return {label: {"pk": version.pk} for label, version in world.versions.items()}
+
+
+def committee_action(writes):
+    """A decision on a public version (POST only): committee staff are sent back to their list
+    with a message; ``writes``: {variant: tables} where the decision is taken."""
+
+    def expect(role, variant, method):
+        if role == "anonymous":
+            return answer(LOGIN)
+        if role not in COMMITTEE:
+            return answer(403)
+        if method == "get":
+            return answer(405)
+        return answer(302, writes.get(variant, ()))
+
+    return Entry(review_versions, expect)
+
+
+PUBLIC = ["alliances_publicversion", "alliances_publicphoto"]  # a record's versions go with it
 RECORD_TABLES = {
-    "meeting": ["alliances_jointmeeting", "alliances_attendance", "alliances_photo"],
-    "activity": ["alliances_activity", "alliances_attendance", "alliances_photo"],
+    "meeting": ["alliances_jointmeeting", "alliances_attendance", "alliances_photo", *PUBLIC],
+    "activity": ["alliances_activity", "alliances_attendance", "alliances_photo", *PUBLIC],
 }
 AUDIT = "portal_auditentry"
+PUBLIC_VERSION = "alliances_publicversion"
 
 MATRIX = {
     # public site
@@ -218,14 +240,24 @@ MATRIX = {
     "workspace:review": by_role(
         {"anonymous": (LOGIN, LOGIN), **dict.fromkeys(COMMITTEE, (200, 405)), "*": (403, 403)}
     ),
+    "workspace:review_published": by_role(
+        {"anonymous": (LOGIN, LOGIN), **dict.fromkeys(COMMITTEE, (200, 405)), "*": (403, 403)}
+    ),
+    # An empty POST: approving the waiting proposal publishes it; a second decision on the
+    # published one, a send back without a reason, withdrawing what is not online: a message.
+    "workspace:review_approve": committee_action({"pending": [PUBLIC_VERSION, AUDIT]}),
+    "workspace:review_send_back": committee_action({}),
+    "workspace:review_withdraw": committee_action({"published": [PUBLIC_VERSION, AUDIT]}),
     "workspace:alliance": workspace(200, 405),
     "workspace:meeting_new": workspace(200, 400),
     "workspace:meeting_edit": workspace(200, 400, record="meeting"),
+    "workspace:meeting_propose": workspace(405, 400, record="meeting"),
     "workspace:meeting_delete": workspace(
         200, 302, record="meeting", post_writes=[*RECORD_TABLES["meeting"], AUDIT]
     ),
     "workspace:activity_new": workspace(200, 400),
     "workspace:activity_edit": workspace(200, 400, record="activity"),
+    "workspace:activity_propose": workspace(405, 400, record="activity"),
     "workspace:activity_delete": workspace(
         200, 302, record="activity", post_writes=[*RECORD_TABLES["activity"], AUDIT]
     ),
@@ -273,11 +305,20 @@ ADMIN_MODELS = {
         ]
     },
     "alliances.rotationslot": "v",
+    "alliances.publicversion": "v",  # decisions are taken in the workspace's review queue
 }
 # Admins of alliances.admin.KeptOnlyMixin: querysets cut down to the user's own alliances.
 ALLIANCE_SCOPED = {
     f"alliances.{model}"
-    for model in ["alliance", "membership", "jointmeeting", "activity", "annualplan", "phasereport"]
+    for model in [
+        "alliance",
+        "membership",
+        "jointmeeting",
+        "activity",
+        "annualplan",
+        "phasereport",
+        "publicversion",
+    ]
 }
 HISTORY_MODELS = {"portal.sitesettings", "articles.category", "articles.article"}
 # The groups' permissions (README: 编辑, 审核, 机关工委). Non-staff users never enter the admin.
@@ -295,9 +336,11 @@ ROLE_PERMISSIONS = {
         **{
             model: "acdv"
             for model in ADMIN_MODELS
-            if model.startswith("alliances.") and model != "alliances.rotationslot"
+            if model.startswith("alliances.")
+            and model not in {"alliances.rotationslot", "alliances.publicversion"}
         },
         "alliances.rotationslot": "v",
+        "alliances.publicversion": "v",
         "portal.auditentry": "v",
     },
 }
@@ -567,14 +610,39 @@ def is_leak(expected, status, tables):
     return wider or bool(tables - expected.writes)
 
 
-def test_every_url_answers_every_role_as_the_matrix_says(security_world, settings):
+@pytest.fixture
+def matrix_world(security_world):
+    """The security world with alliance A's meeting and activity published, and a new version
+    of the activity waiting, made through the service secretaries and committee staff use."""
+    from alliances import publishing
+
+    world, by = security_world, security_world.users["committee"]
+
+    def propose(record, title):
+        return publishing.propose(
+            record=record, title=title, held_on=record.held_on, text="介绍", by=by
+        )
+
+    for record in (world.meetings["A"], world.activities["A"]):
+        shown = publishing.published_version(record) or publishing.approve(
+            version=propose(record, "已公开的版本"), by=by
+        )
+    world.versions = {
+        "pending": propose(world.activities["A"], "待审核的新版本"),
+        "published": shown,
+    }
+    world.admin_objects["alliances.publicversion"] = shown
+    return world
+
+
+def test_every_url_answers_every_role_as_the_matrix_says(matrix_world, settings):
     settings.DEBUG = False
-    cells = list(all_cells(security_world))
+    cells = list(all_cells(matrix_world))
     mismatches, leaks, count = [], [], 0
     for role in ROLES:
         client = Client(raise_request_exception=False)
         if role != "anonymous":
-            client.force_login(security_world.users[role])
+            client.force_login(matrix_world.users[role])
         for cell, entry in cells:
             for method in ("get", "post"):
                 expected = entry.expect(role, cell.variant, method)
