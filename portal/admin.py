@@ -1,3 +1,5 @@
+import dataclasses
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -6,13 +8,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
-from django.shortcuts import redirect
+from django.db import connections, models
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import audit
 from .models import AuditEntry, FriendlyLink, SiteSettings
+from .richtext import RichTextField, html_to_text
 
 admin.site.site_header = "党建网管理后台"
 admin.site.site_title = "党建网管理后台"
@@ -124,11 +130,12 @@ class AuditedModelAdmin(SafeChoicesMixin, admin.ModelAdmin):
 
     def _record(self, request, obj, verb, **data):
         opts = obj._meta
+        what = getattr(request, "restoring", "") or VERBS[verb]
         audit.record(
             by=request.user,
             action=f"{opts.model_name}.{verb}",
             obj=obj,
-            summary=f"{VERBS[verb]}{opts.verbose_name}“{obj}”",
+            summary=f"{what}{opts.verbose_name}“{obj}”",
             **data,
         )
 
@@ -152,18 +159,84 @@ class AuditedModelAdmin(SafeChoicesMixin, admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
+def local_time(value):
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+
+
+class ReadableHistory(HistoricalRecordContextHelper):
+    """A change as the editor sees it in the form: the label of a choice (草稿, not draft),
+    the name of a related record, 是 / 否, times in the site's time zone, text of rich text."""
+
+    # The row already says who and when.
+    HIDDEN = {"updated_at", "updated_by"}
+
+    def context_for_delta_changes(self, delta):
+        shown = [change for change in delta.changes if change.field not in self.HIDDEN]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=shown))
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "":
+            return "（空）"
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(field, models.BooleanField):
+            return "是" if value else "否"
+        if isinstance(field, models.DateTimeField):
+            return local_time(value)
+        if isinstance(field, RichTextField):
+            return html_to_text(value)
+        if field.is_relation and not isinstance(value, models.Model):
+            return "（已删除）"
+        return super().prepare_delta_change_value(change, value)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
-    """django-simple-history's page of an old version saves what is posted to it after
-    checking only that the user may *view* the history. Restoring a version is a change:
-    here it needs the right to change the record as it is now (an editor may view sections
-    and published articles, not change them)."""
+    """django-simple-history's pages, in the words of the form: see ReadableHistory and
+    templates/simple_history/.
+
+    Its page of an old version saves what is posted to it after checking only that the user
+    may *view* the history. Restoring a version is a change: here it needs the right to
+    change the record as it is now (an editor may view sections and published articles, not
+    change them). A restore is named so in the history and the audit trail
+    ("恢复到 2026-12-01 10:00 的版本"): ``restoring(request)``."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistory(self.model, historical_record)
+
+    def history_view_title(self, request, obj):
+        return f"修改记录：{obj}"
+
+    def history_form_view_title(self, request, obj):
+        verb = "查看旧版本" if self.revert_disabled(request, obj) else "查看或恢复旧版本"
+        return f"{verb}：{obj}"
+
+    def _check_keys(self, **keys):
+        """A 404, not a 500, for an address with an id no row can have ('abc', 30 digits)."""
+        history = self.model.history.model
+        for name, value in keys.items():
+            if not _could_be_a_key(history._meta.get_field(name), value, history.objects.db):
+                raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_keys(**{self.model._meta.pk.attname: unquote(object_id)})
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        keys = {self.model._meta.pk.attname: unquote(object_id), "history_id": version_id}
+        self._check_keys(**keys)
+        version = get_object_or_404(self.model.history.model, **keys)
         if request.method == "POST":
             current = self.get_object(request, unquote(object_id))
             if current is None or not self.has_change_permission(request, current):
                 raise PermissionDenied("没有修改这条记录的权限，不能恢复旧版本。")
+            request.restoring = f"恢复到 {local_time(version.history_date)} 的版本"
+        extra_context = {**(extra_context or {}), "version": version}
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def restoring(self, request):
+        """The reason of a save that restores an old version, or ""."""
+        return getattr(request, "restoring", "")
 
 
 @admin.register(SiteSettings)
