@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -8,7 +9,14 @@ from portal.admin import AuditedModelAdmin, HistoryAdmin
 
 from . import services
 from .models import Article, Attachment, Category
-from .selectors import category_freshness, stale_condition
+from .selectors import (
+    SCHEDULED_SOON,
+    category_freshness,
+    freshness_conditions,
+    scheduled_condition,
+)
+
+Status = Article.Status
 
 
 class FreshnessFilter(admin.SimpleListFilter):
@@ -21,13 +29,8 @@ class FreshnessFilter(admin.SimpleListFilter):
         return [("empty", "空白栏目"), ("stale", "超期未更新"), ("ok", "正常")]
 
     def queryset(self, request, queryset):
-        stale = stale_condition()
-        if self.value() == "empty":
-            return queryset.filter(published_count=0)
-        if self.value() == "stale":
-            return queryset.filter(stale, published_count__gt=0)
-        if self.value() == "ok":
-            return queryset.filter(published_count__gt=0).exclude(stale)
+        if condition := freshness_conditions().get(self.value()):
+            return queryset.filter(condition)
         return queryset
 
 
@@ -46,7 +49,12 @@ class CategoryAdmin(AuditedModelAdmin, HistoryAdmin):
     ]
     list_display_links = ["name"]
     list_editable = ["position", "show_in_nav"]
-    list_filter = [FreshnessFilter, "column_type", ("parent", admin.EmptyFieldListFilter)]
+    list_filter = [
+        FreshnessFilter,
+        "column_type",
+        "needs_final_review",
+        ("parent", admin.EmptyFieldListFilter),
+    ]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
     fields = [
@@ -57,6 +65,7 @@ class CategoryAdmin(AuditedModelAdmin, HistoryAdmin):
         "column_type",
         "is_topic",
         "show_in_nav",
+        "needs_final_review",
         "description",
     ]
 
@@ -93,14 +102,58 @@ class AttachmentInline(admin.TabularInline):
     fields = ["title", "file", "position"]
 
 
+class MineFilter(admin.SimpleListFilter):
+    """An editor's own articles: the admin index links here for 被退回 and 我的草稿."""
+
+    title = "创建人"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", "我创建的")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(created_by=request.user) if self.value() == "1" else queryset
+
+
+class ScheduleFilter(admin.SimpleListFilter):
+    """Articles set to publish themselves later (status 已发布, time not reached)."""
+
+    title = "定时发布"
+    parameter_name = "scheduled"
+
+    def lookups(self, request, model_admin):
+        return [("week", f"{SCHEDULED_SOON.days}天内发布"), ("all", "全部定时发布")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("week", "all"):
+            within = SCHEDULED_SOON if self.value() == "week" else None
+            return queryset.filter(scheduled_condition(within=within))
+        return queryset
+
+
 class ArticleAdminForm(forms.ModelForm):
+    user = None  # set per request by ArticleAdmin.get_form
+
     def clean(self):
         cleaned = super().clean()
+        status = cleaned.get("status")
         # 发布时间 left empty means "now" (its help text says so). Filled in here, before the
         # form checks the database rule that a published article has a date; the service
         # still moves a first publication's time up to the moment it happens.
-        if cleaned.get("status") == Article.Status.PUBLISHED and not cleaned.get("published_at"):
+        if status == Status.PUBLISHED and not cleaned.get("published_at"):
             cleaned["published_at"] = timezone.now()
+        if (
+            status == Status.RETURNED
+            and "review_comment" in self.fields
+            and not cleaned.get("review_comment", "").strip()
+        ):
+            self.add_error("review_comment", services.COMMENT_REQUIRED)
+        if status and cleaned.get("category") and self.user is not None:
+            # The service's rule, as a form error: the section chosen may need 二审.
+            moved = Article(status=status, category=cleaned["category"])
+            previous = services.saved_status(self.instance)
+            if message := services.refusal(by=self.user, article=moved, previous=previous):
+                self.add_error("status", message)
         return cleaned
 
 
@@ -124,7 +177,9 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
         "updated_by",
     ]
     list_display_links = ["title"]
-    list_filter = ["status", "kind", "pinned", "headline", "category"]
+    list_filter = ["status", MineFilter, ScheduleFilter, "kind", "pinned", "headline", "category"]
+    # Drafts have no date yet: first on every database (SQLite would put NULL last).
+    ordering = [F("published_at").desc(nulls_first=True), "-pk"]
     list_select_related = ["category", "category__parent", "updated_by"]
     list_per_page = 50
     search_fields = ["title", "summary", "author", "source", "submitting_unit"]
@@ -140,7 +195,10 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "category", "kind", "status", "published_at"]}),
+        (
+            None,
+            {"fields": ["title", "category", "kind", "status", "review_comment", "published_at"]},
+        ),
         ("内容", {"fields": ["summary", "body", "source", "author", "submitting_unit"]}),
         ("图片", {"fields": ["cover", "cover_alt", "headline", "pinned"]}),
         ("视频（类型为“视频”时填写）", {"fields": ["video_file", "video_url", "video_poster"]}),
@@ -159,7 +217,15 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
             },
         ),
     ]
-    actions = ["submit_for_review", "publish", "withdraw", "pin", "unpin"]
+    actions = [
+        "submit_for_review",
+        "approve_for_final_review",
+        "publish",
+        "withdraw",
+        "pin",
+        "unpin",
+    ]
+    RETURNED_NOTE = "审核人员退回了这篇文章。请按退回意见修改，改好后把状态改为“待审核”重新提交。"
 
     class Media:
         css = {"all": ["css/admin.css"]}
@@ -172,35 +238,41 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
         if "status" in form.base_fields:
-            form.base_fields["status"].choices = services.status_choices_for(
-                request.user, obj.status if obj else None
-            )
+            form.base_fields["status"].choices = services.status_choices_for(request.user, obj)
         if not services.can_publish(request.user):
             for name in ("pinned", "headline"):
                 form.base_fields.pop(name, None)
         return form
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
         if services.can_publish(request.user):
-            return fieldsets
-        return [
-            (
-                title,
-                {
-                    **options,
-                    "fields": [f for f in options["fields"] if f not in ("pinned", "headline")],
-                },
-            )
-            for title, options in fieldsets
+            return readonly
+        return [*readonly, "review_comment"]  # editors read it; reviewers write it
+
+    def get_fieldsets(self, request, obj=None):
+        reviewer = services.can_publish(request.user)
+        returned = obj is not None and obj.status == Status.RETURNED
+        # Editors see the comment only while it is theirs to act on, at the top of the form.
+        hidden = set() if reviewer else {"pinned", "headline"}
+        if returned or not reviewer:
+            hidden.add("review_comment")
+        fieldsets = [
+            (title, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for title, options in super().get_fieldsets(request, obj)
         ]
+        if returned:
+            note = {"fields": ["review_comment"], "description": self.RETURNED_NOTE}
+            fieldsets.insert(0, ("退回意见", {**note, "classes": ["returned-note"]}))
+        return fieldsets
 
     def has_change_permission(self, request, obj=None):
         if (
             obj is not None
-            and obj.status == Article.Status.PUBLISHED
-            and not services.can_publish(request.user)
+            and obj.status in services.LOCKED
+            and not services.may_publish(request.user, obj)
         ):
             return False
         return super().has_change_permission(request, obj)
@@ -209,10 +281,10 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
         return services.can_publish(request.user)
 
     def save_model(self, request, obj, form, change):
-        if change and not self.has_change_permission(request, obj):
-            raise PermissionDenied
+        # Who may change what is the service's rule, checked against the saved status (``obj``
+        # already carries the form's).
         try:
-            services.article_save(article=obj, by=request.user)
+            services.article_save(article=obj, by=request.user, reason=self.restoring(request))
         except ValidationError as error:
             # A race (someone published meanwhile) can still break a rule the form checked.
             raise PermissionDenied(" ".join(error.messages)) from error
@@ -226,13 +298,18 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
     @admin.display(description="状态", ordering="status")
     def status_badge(self, obj):
         label = obj.get_status_display()
-        if obj.status == Article.Status.PUBLISHED and not obj.is_public:
+        if obj.status == Status.PUBLISHED and not obj.is_public:
             label = "定时发布"
-        return format_html('<span class="badge status-{}">{}</span>', obj.status, label)
+        badge = format_html('<span class="badge status-{}">{}</span>', obj.status, label)
+        if obj.status == Status.RETURNED:
+            return format_html(
+                '{}<div class="review-comment">退回意见：{}</div>', badge, obj.review_comment
+            )
+        return badge
 
-    def _move(self, request, queryset, to):
+    def _move(self, request, queryset, to, label):
         done, refused = 0, []
-        for article in queryset:
+        for article in queryset.select_related("category__parent"):
             try:
                 services.article_move(article=article, to=to, by=request.user)
                 done += 1
@@ -240,7 +317,6 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
                 refused.append(
                     f"《{article.title}》：{' '.join(getattr(error, 'messages', [str(error)]))}"
                 )
-        label = services.MOVE_REASONS[to]
         if done:
             self.message_user(request, f"已{label} {done} 篇文章。", messages.SUCCESS)
         for line in refused:
@@ -248,15 +324,19 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
 
     @admin.action(description="提交审核", permissions=["change"])
     def submit_for_review(self, request, queryset):
-        self._move(request, queryset, Article.Status.REVIEW)
+        self._move(request, queryset, Status.REVIEW, "提交审核")
+
+    @admin.action(description="初审通过（需要二审的栏目）", permissions=["publish"])
+    def approve_for_final_review(self, request, queryset):
+        self._move(request, queryset, Status.FINAL_REVIEW, "初审通过")
 
     @admin.action(description="发布", permissions=["publish"])
     def publish(self, request, queryset):
-        self._move(request, queryset, Article.Status.PUBLISHED)
+        self._move(request, queryset, Status.PUBLISHED, "发布")
 
     @admin.action(description="撤回", permissions=["publish"])
     def withdraw(self, request, queryset):
-        self._move(request, queryset, Article.Status.WITHDRAWN)
+        self._move(request, queryset, Status.WITHDRAWN, "撤回")
 
     def _set_pinned(self, request, queryset, pinned):
         articles = list(queryset)

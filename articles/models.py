@@ -64,6 +64,12 @@ class Category(models.Model):
     is_topic = models.BooleanField(
         "专题栏目", default=False, help_text="勾选后，其子栏目在首页“专题专栏”中以图块显示。"
     )
+    needs_final_review = models.BooleanField(
+        "需要二审",
+        default=False,
+        help_text="勾选后，本栏目（含子栏目）的文章经审核人员初审通过后，"
+        "还须由“终审”组的人员终审发布。",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -101,6 +107,11 @@ class Category(models.Model):
     def section(self):
         """The top-level section this category belongs to."""
         return self.parent if self.parent_id else self
+
+    @property
+    def requires_final_review(self):
+        """二审 is set on a section or on one of its sub-sections and holds for what is below."""
+        return self.needs_final_review or bool(self.parent_id and self.parent.needs_final_review)
 
     @property
     def update_period(self):
@@ -148,6 +159,9 @@ class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
         REVIEW = "review", "待审核"
+        RETURNED = "returned", "被退回"
+        # First approval given in a section that needs 二审; a 终审 user publishes.
+        FINAL_REVIEW = "final", "待终审"
         PUBLISHED = "published", "已发布"
         WITHDRAWN = "withdrawn", "已撤回"
 
@@ -192,6 +206,13 @@ class Article(models.Model):
         "视频封面", upload_to=RandomName("posters"), blank=True, help_text="视频播放前显示的画面。"
     )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    review_comment = models.TextField(
+        "退回意见",
+        max_length=500,
+        blank=True,
+        help_text="退回修改时必填：写明要改什么。编辑在文章页和文章列表中都能看到，"
+        "重新提交审核后清空（历史记录中保留）。",
+    )
     published_at = models.DateTimeField(
         "发布时间",
         null=True,
@@ -248,7 +269,10 @@ class Article(models.Model):
         verbose_name = "文章"
         verbose_name_plural = "文章"
         ordering = ["-published_at", "-pk"]
-        permissions = [("publish_article", "可以发布、撤回、置顶文章")]
+        permissions = [
+            ("publish_article", "可以发布、撤回、置顶文章"),
+            ("final_review_article", "可以终审发布需要二审的栏目的文章"),
+        ]
         # The section and category lists, newest first with pinned on top: the order is the
         # index order, so page 1000 walks the index rather than sorting the section.
         indexes = [
@@ -298,6 +322,11 @@ class Article(models.Model):
                 condition=Q(cover="") | ~Q(cover_alt=""),
                 name="article_cover_has_alt",
                 violation_error_message="上传了封面图片，请填写图片说明（供看不见图片的读者）。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(review_comment=""),
+                name="article_returned_has_comment",
+                violation_error_message="退回修改时请写明退回意见，编辑据此修改。",
             ),
         ]
 

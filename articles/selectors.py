@@ -1,7 +1,9 @@
-"""Reads for the public pages. Every read of articles starts from ``published()``."""
+"""Reads for the public pages (every read of articles starts from ``published()``), and
+the counts of the admin's work list."""
 
 import functools
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
@@ -155,6 +157,60 @@ def stale_condition(now=None):
     for column_type, period in Category.UPDATE_PERIODS.items():
         condition |= Q(column_type=column_type, last_published_at__lt=now - period)
     return condition
+
+
+def freshness_conditions(now=None):
+    """Q for each state of a section in ``category_freshness()``: 空白, 超期未更新, 正常."""
+    stale = stale_condition(now)
+    return {
+        "empty": Q(published_count=0),
+        "stale": stale & Q(published_count__gt=0),
+        "ok": ~stale & Q(published_count__gt=0),
+    }
+
+
+def freshness_counts(now=None):
+    """How many sections are empty and how many overdue (one query)."""
+    conditions = freshness_conditions(now)
+    return category_freshness(Category.objects.order_by()).aggregate(
+        empty=Count("pk", filter=conditions["empty"]),
+        stale=Count("pk", filter=conditions["stale"]),
+    )
+
+
+SCHEDULED_SOON = timedelta(days=7)
+
+
+def scheduled_condition(now=None, within=None):
+    """Q for articles set to publish themselves later (within ``within`` if given)."""
+    now = now or timezone.now()
+    condition = Q(status=Article.Status.PUBLISHED, published_at__gt=now)
+    return condition & Q(published_at__lte=now + within) if within else condition
+
+
+def article_worklist(user, now=None):
+    """What waits on whom, counted in one query: {name: count}.
+
+    待审核 and 待终审 for everybody's articles; 被退回 and 草稿 of ``user``'s own;
+    定时发布 within ``SCHEDULED_SOON``. The status index keeps it short however many
+    articles are published."""
+    Status = Article.Status
+    mine = Q(created_by=user)
+    conditions = {
+        "review": Q(status=Status.REVIEW),
+        "final_review": Q(status=Status.FINAL_REVIEW),
+        "returned": Q(status=Status.RETURNED) & mine,
+        "drafts": Q(status=Status.DRAFT) & mine,
+        "scheduled": scheduled_condition(now, SCHEDULED_SOON),
+    }
+    either = functools.reduce(lambda left, right: left | right, conditions.values())
+    return (
+        Article.objects.order_by()
+        .filter(either)
+        .aggregate(
+            **{name: Count("pk", filter=condition) for name, condition in conditions.items()}
+        )
+    )
 
 
 def next_scheduled_publication():
