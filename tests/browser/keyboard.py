@@ -2,6 +2,8 @@
 
 from contextlib import nullcontext
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 # What has focus, and whether it is drawn: an outline or a box shadow on the element (for
 # CKEditor's editing frame, the editor's focus frame around it).
 FOCUSED = """() => {
@@ -62,3 +64,22 @@ def press_enter(page, navigates=True):
     """Enter on the focused element, waiting for the page it opens."""
     with page.expect_navigation() if navigates else nullcontext():
         page.keyboard.press("Enter")
+
+
+def choose_file_with_space(page, path, attempts=3):
+    """Space on the focused file input opens the file chooser; choose ``path`` in it.
+
+    Under load Chromium now and then drops the chooser a key press asked for (it passed alone
+    and failed once in CI with 15 s to spare): an empty wait means lost, not late, so the key
+    is pressed again, never the input clicked. Focus must still be on the input each time."""
+    for attempt in range(attempts):
+        try:
+            with page.expect_file_chooser(timeout=5000) as chooser:
+                page.keyboard.press("Space")
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+            assert page.evaluate("document.activeElement.type") == "file"
+            continue
+        chooser.value.set_files(path)
+        return

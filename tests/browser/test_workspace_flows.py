@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from alliances.models import Alliance, JointMeeting
 
 from .conftest import PASSWORD, log_in_workspace
-from .keyboard import field, link, link_starting, press_enter, tab_to
+from .keyboard import choose_file_with_space, field, link, link_starting, press_enter, tab_to
 
 
 @pytest.fixture
@@ -107,9 +107,7 @@ def test_secretary_does_the_same_with_the_keyboard_alone_and_always_sees_the_foc
     tab_to(page, field(second), describe=second)
     page.keyboard.type("7")
     tab_to(page, field("照片"), describe="照片")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(photo)
+    choose_file_with_space(page, photo)
     tab_to(page, field("照片说明"), describe="照片说明")
     page.keyboard.type("成员单位围坐研究下季度安排")
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "保存", describe="保存")
