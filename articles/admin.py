@@ -225,6 +225,7 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
         "pin",
         "unpin",
     ]
+    FINAL_REVIEW_NOTE = "本栏目须经二审：审核人员初审通过后选“待终审”，由终审人员发布。"
     RETURNED_NOTE = "审核人员退回了这篇文章。请按退回意见修改，改好后把状态改为“待审核”重新提交。"
 
     class Media:
@@ -241,6 +242,10 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
         form.user = request.user
         if "status" in form.base_fields:
             form.base_fields["status"].choices = services.status_choices_for(request.user, obj)
+            if obj is not None and services.needs_final_review(obj):
+                form.base_fields["status"].help_text = self.FINAL_REVIEW_NOTE
+        if "review_comment" in form.base_fields:
+            form.base_fields["review_comment"].widget.attrs["rows"] = 3
         if not services.can_publish(request.user):
             for name in ("pinned", "headline"):
                 form.base_fields.pop(name, None)

@@ -210,8 +210,8 @@ class Article(models.Model):
         "退回意见",
         max_length=500,
         blank=True,
-        help_text="退回修改时必填：写明要改什么。编辑在文章页和文章列表中都能看到，"
-        "重新提交审核后清空（历史记录中保留）。",
+        help_text="审核人员退回修改时填写（必填），写明要改什么。编辑在文章页和文章列表中都能看到；"
+        "重新提交审核后清空，修改记录中保留。",
     )
     published_at = models.DateTimeField(
         "发布时间",

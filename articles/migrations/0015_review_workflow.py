@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='article',
             name='review_comment',
-            field=models.TextField(blank=True, help_text='退回修改时必填：写明要改什么。编辑在文章页和文章列表中都能看到，重新提交审核后清空（历史记录中保留）。', max_length=500, verbose_name='退回意见'),
+            field=models.TextField(blank=True, help_text='审核人员退回修改时填写（必填），写明要改什么。编辑在文章页和文章列表中都能看到；重新提交审核后清空，修改记录中保留。', max_length=500, verbose_name='退回意见'),
         ),
         migrations.AddField(
             model_name='category',
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalarticle',
             name='review_comment',
-            field=models.TextField(blank=True, help_text='退回修改时必填：写明要改什么。编辑在文章页和文章列表中都能看到，重新提交审核后清空（历史记录中保留）。', max_length=500, verbose_name='退回意见'),
+            field=models.TextField(blank=True, help_text='审核人员退回修改时填写（必填），写明要改什么。编辑在文章页和文章列表中都能看到；重新提交审核后清空，修改记录中保留。', max_length=500, verbose_name='退回意见'),
         ),
         migrations.AddField(
             model_name='historicalcategory',
