@@ -323,7 +323,9 @@ def with_record(versions, kind):
 def published_record(kind, pk):
     """The published version of the meeting or activity ``pk``; PublicVersion.DoesNotExist
     when it has none (a pending, returned or withdrawn version is not public)."""
-    return with_record(published_versions().filter(**{kind: pk}), kind).get()
+    # ``activity__id``, not ``activity``: the record's own id lookup turns an id beyond the
+    # database's range into no rows, where the foreign key's would overflow (a 500).
+    return with_record(published_versions().filter(**{f"{kind}__id": pk}), kind).get()
 
 
 def paragraphs(text):

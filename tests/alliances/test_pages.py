@@ -277,3 +277,8 @@ def test_branch_filter_offers_the_chosen_alliances_members_only(client, alliance
     assert offered({"alliance": alliance.pk}) == {m.branch.pk for m in members}
     # A branch named by a link is offered (and applied) even without its alliance.
     assert offered({"branch": stranger.pk}) == {stranger.pk}
+
+
+@pytest.mark.parametrize("page", ["alliances:activity", "alliances:meeting"])
+def test_a_record_id_beyond_the_databases_range_is_a_404(client, db, page):
+    assert client.get(reverse(page, args=[2**63])).status_code == 404
