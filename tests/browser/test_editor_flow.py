@@ -1,6 +1,8 @@
 """An editor writes an article in CKEditor, with an image uploaded through the editor's own
-image dialog and a cover image, and submits it for review; a reviewer publishes it from the
-article's form; an anonymous reader then finds it on the home page, pictures and all."""
+image dialog and a cover image, and submits it for review; a reviewer sends it back with a
+comment, the editor finds it from the admin index, reads the comment and resubmits; the
+reviewer publishes it from the article's form; an anonymous reader then finds it on the home
+page, pictures and all."""
 
 import pytest
 from django.conf import settings
@@ -57,6 +59,11 @@ def insert_uploaded_image(page, path, alt):
     return url
 
 
+def worklist_count(page, name):
+    """The number an item of the admin index's 待办 list shows."""
+    return int(page.locator(f"[data-worklist={name}] .worklist-count").inner_text())
+
+
 def test_editor_writes_reviewer_publishes_and_the_reader_sees_it_on_the_home_page(
     new_context, demo_site, cover, body_image
 ):
@@ -92,9 +99,35 @@ def test_editor_writes_reviewer_publishes_and_the_reader_sees_it_on_the_home_pag
 
     reviewer = new_context().new_page()
     log_in_admin(reviewer, "reviewer")
-    # From the list of articles awaiting review into the article's own form: 已发布, with
-    # 发布时间 left empty (meaning now).
-    reviewer.goto(f"/{settings.ADMIN_URL}articles/article/?status__exact=review")
+    waiting = worklist_count(reviewer, "review")  # ours, and any the demo has
+    editor.goto(f"/{settings.ADMIN_URL}")
+    returned = worklist_count(editor, "returned")
+    # From the admin index's 待审核 into the article's own form: 被退回, with a comment.
+    reviewer.locator("[data-worklist=review] a").click()
+    reviewer.get_by_role("link", name=title).click()
+    reviewer.get_by_label("状态").select_option(label="被退回")
+    reviewer.get_by_label("退回意见").fill("请在摘要中写明观摩的时间和地点。")
+    reviewer.locator("input[name=_save]").click()
+    expect(reviewer.locator(".messagelist .success")).to_be_visible()
+
+    # The editor's index counts it; the list and the form show the comment.
+    editor.goto(f"/{settings.ADMIN_URL}")
+    assert worklist_count(editor, "returned") == returned + 1
+    editor.locator("[data-worklist=returned] a").click()
+    expect(editor.locator("#result_list")).to_contain_text("请在摘要中写明观摩的时间和地点。")
+    editor.get_by_role("link", name=title).click()
+    expect(editor.locator("fieldset.returned-note")).to_contain_text(
+        "请在摘要中写明观摩的时间和地点"
+    )
+    editor.get_by_label("摘要").fill("本周三在机关大院观摩交流党建品牌创建。")
+    editor.get_by_label("状态").select_option(label="待审核")
+    editor.locator("input[name=_save]").click()
+    expect(editor.locator(".messagelist .success")).to_be_visible()
+
+    # Back in the reviewer's 待审核 list: 已发布, with 发布时间 left empty (meaning now).
+    reviewer.goto(f"/{settings.ADMIN_URL}")
+    assert worklist_count(reviewer, "review") == waiting
+    reviewer.locator("[data-worklist=review] a").click()
     reviewer.get_by_role("link", name=title).click()
     reviewer.get_by_label("状态").select_option(label="已发布")
     reviewer.locator("input[name=_save]").click()
