@@ -4,7 +4,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from alliances.models import Activity, Alliance, JointMeeting
+from alliances import selectors
+from alliances.models import Alliance
 from articles.models import Article, Category
 
 # These need a logged-in secretary.
@@ -44,13 +45,12 @@ def public_pages():
         "alliance directory": reverse("alliances:directory"),
         "alliance page": alliance.get_absolute_url(),
         "activity list": reverse("alliances:activities"),
-        "activity page": Activity.objects.filter(alliance__status="active")
+        # Records are public through their approved public versions (先审后发).
+        "activity page": selectors.published_activities()
         .exclude(photos=None)
         .first()
         .get_absolute_url(),
-        "meeting page": JointMeeting.objects.filter(alliance__status="active")
-        .first()
-        .get_absolute_url(),
+        "meeting page": selectors.published_meetings().first().get_absolute_url(),
         "workspace login": reverse("workspace:login"),
         "admin login": f"/{settings.ADMIN_URL}login/",
     }
