@@ -353,3 +353,22 @@ class TestHistory:
         url = f"{admin_change_url(reworked).removesuffix('change/')}history/{version}/"
         assert editor.get(url).status_code == 404
         assert editor.get(f"{INDEX}articles/article/{version}/history/").status_code == 404
+
+
+def test_a_section_s_history_shows_its_second_review_setting_in_words(reviewer, superuser):
+    section = CategoryFactory(name="通知公告", slug="tzgg")
+    client = logged_in(superuser)
+    data = {
+        "name": "通知公告",
+        "slug": "tzgg",
+        "position": section.position,
+        "column_type": "notice",
+        "show_in_nav": "on",
+        "needs_final_review": "on",
+        "description": "",
+    }
+    change = reverse("admin:articles_category_change", args=[section.pk])
+    assert client.post(change, data).status_code == 302
+    html = logged_in(reviewer).get(change.removesuffix("change/") + "history/").content.decode()
+    assert "需要二审：</strong>否 → 是" in html
+    assert "栏目类型：</strong>动态要闻类（2周内须更新） → 通知公告、政策文件类" in html
