@@ -3,6 +3,7 @@ and the first batch of three office alliances, two years of meetings and activit
 a few quarters deliberately left empty), shared rooms, bookings and a pending application.
 
 Idempotent: an alliance that exists is left alone. All texts are written for this demo.
+Public versions (先审后发) come last, once the secretaries and committee staff exist.
 """
 
 import io
@@ -14,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from . import services
+from . import publishing, services
 from .models import (
     Activity,
     Alliance,
@@ -30,6 +31,7 @@ from .models import (
     Membership,
     PhaseReport,
     Photo,
+    PublicVersion,
 )
 
 Kind = Alliance.Kind
@@ -393,3 +395,107 @@ def load_alliances(stdout):
             reason="我局与第一联盟成员单位同在机关行政中心办公，希望加入联盟，共同开展学习和志愿服务。",
         )
     return created
+
+
+# 先审后发: what the demo's committee sent back, and how many of each alliance's newest
+# records are still waiting for review (the records of the last week are not yet proposed).
+SENT_BACK = (
+    "lianmeng-2",
+    "照片上能看清参会人员的工作证和手机号码，请换一张照片或不公开照片；公开内容请补充活动取得的成效。",
+)
+WAITING_PER_ALLIANCE = {"lianmeng-1": 2, "wenti": 1, "nongmu": 1}
+LINE_TEXTS = {
+    Line.STUDY: "联盟各成员单位党员围绕学习主题集中学习、交流体会，进一步坚定了理想信念。",
+    Line.RESOURCES: "成员单位打开门共享活动室、阅览室等阵地，让楼内党员就近参加学习和活动。",
+    Line.PRACTICE: "党员们走出机关、走进群众，用实际行动践行为民服务的承诺。",
+    Line.TEAM: "活动为成员单位党员相互学习、取长补短搭建了平台，党员队伍建设得到加强。",
+    Line.CORE: "成员单位发挥各自优势，围绕全旗中心工作协同发力，解决了一批实际问题。",
+    Line.DISCIPLINE: "通过活动，党员干部进一步增强了纪律意识，筑牢了拒腐防变的思想防线。",
+}
+
+
+def _public_text(record):
+    """A few sentences for readers: what, when, who hosted; never minutes or head counts."""
+    day = f"{record.held_on.month}月{record.held_on.day}日"
+    if isinstance(record, JointMeeting):
+        return (
+            f"{day}，{record.alliance.name}召开第{record.quarter}季度联席会议，"
+            f"由轮值单位{record.host.unit}召集。会议总结了上季度联建工作，"
+            "研究部署了本季度集中学习和联办活动。"
+        )
+    return (
+        f"{day}，{record.alliance.name}在{record.venue}开展“{record.title}”活动，"
+        f"由{record.host.unit}牵头组织。{LINE_TEXTS[record.line]}"
+    )
+
+
+def _public_title(record):
+    if isinstance(record, JointMeeting):
+        return f"{record.alliance.name}召开{record.year}年第{record.quarter}季度联席会议"
+    return f"{record.alliance.name}开展“{record.title}”"
+
+
+def _dated(version, day, *, reviewed):
+    """Proposals and decisions dated a few days after the record, as they would have been."""
+    proposed = timezone.make_aware(datetime.combine(day + timedelta(days=2), time(16)))
+    fields = {"proposed_at": proposed}
+    if reviewed:
+        fields["reviewed_at"] = proposed + timedelta(days=1, hours=-6)
+    PublicVersion.objects.filter(pk=version.pk).update(**fields)
+
+
+def load_public_versions(stdout, committee):
+    """Most past records published, a few of the newest waiting, one sent back (先审后发).
+
+    Proposed by each alliance's secretary and decided by ``committee`` through the same
+    service as in the workspace. Left alone when the demo alliances have any version already.
+    """
+    slugs = [entry[1] for entry in ALLIANCES]
+    alliances = Alliance.objects.filter(slug__in=slugs).prefetch_related("secretaries")
+    if PublicVersion.objects.filter(alliance__in=alliances).exists():
+        return 0
+    recent = timezone.localdate() - timedelta(days=7)
+    counts = {"published": 0, "pending": 0, "returned": 0}
+    for alliance in alliances:
+        secretary = alliance.secretaries.first()
+        records = sorted(
+            [
+                *alliance.meetings.filter(held_on__lt=recent).select_related("host", "alliance"),
+                *alliance.activities.filter(status="held", held_on__lt=recent)
+                .select_related("host", "alliance")
+                .prefetch_related("photos"),
+            ],
+            key=lambda record: record.held_on,
+        )
+        waiting = WAITING_PER_ALLIANCE.get(alliance.slug, 0)
+        for index, record in enumerate(records):
+            photos = (
+                [(photo, photo.caption) for photo in record.photos.all()]
+                if isinstance(record, Activity)
+                else []
+            )
+            version = publishing.propose(
+                record=record,
+                title=_public_title(record),
+                held_on=record.held_on,
+                text=_public_text(record),
+                photos=photos[:2],
+                by=secretary,
+            )
+            newest = index >= len(records) - waiting
+            if newest:
+                _dated(version, record.held_on, reviewed=False)
+                counts["pending"] += 1
+            elif alliance.slug == SENT_BACK[0] and index == len(records) - 1:
+                publishing.send_back(version=version, by=committee, note=SENT_BACK[1])
+                _dated(version, record.held_on, reviewed=True)
+                counts["returned"] += 1
+            else:
+                publishing.approve(version=version, by=committee)
+                _dated(version, record.held_on, reviewed=True)
+                counts["published"] += 1
+    stdout.write(
+        f"  公开版本：已公开 {counts['published']} 条，待审核 {counts['pending']} 条，"
+        f"已退回 {counts['returned']} 条"
+    )
+    return counts["published"]

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import F
 from django.urls import reverse
 from PIL import Image
 
@@ -414,3 +415,16 @@ def test_the_queue_reads_in_a_fixed_number_of_queries(
     client.get(reverse("workspace:review"))
     with django_assert_max_num_queries(20):
         assert client.get(reverse("workspace:review")).status_code == 200
+
+
+def test_the_bench_data_publishes_nine_records_in_ten(db):
+    from django.core.management import call_command
+
+    call_command("seed_bench", articles=5, alliances=4, activities=200, stdout=io.StringIO())
+    versions = PublicVersion.objects.all()
+    assert versions.filter(activity__isnull=False).count() == 200
+    assert versions.filter(meeting__isnull=False).count() == 16
+    assert versions.filter(status=Status.PUBLISHED).count() == 180 + 15
+    assert not versions.exclude(alliance_id=F("activity__alliance_id")).filter(
+        activity__isnull=False
+    )

@@ -54,6 +54,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"新建演示联盟 {created} 个。"))
             logins = self._users()
             secretaries = self._secretaries()
+            self.stdout.write("联盟记录的公开版本（先审后发）……")
+            alliances_demo.load_public_versions(
+                self.stdout, get_user_model().objects.get(username="committee")
+            )
         self._print_logins(logins, reverse("admin:index"), "管理后台")
         self._print_logins(secretaries, reverse("workspace:login"), "联盟书记台账工作台")
 

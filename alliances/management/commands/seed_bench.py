@@ -22,6 +22,7 @@ from alliances.models import (
     JointMeeting,
     Line,
     Membership,
+    PublicVersion,
 )
 from articles.demo import load_categories
 from articles.models import Article
@@ -183,6 +184,7 @@ class Command(BaseCommand):
             for day in (date(today.year - 1, m, 10) for m in (1, 4, 7, 10))
         ]
         JointMeeting.objects.bulk_create(meetings, batch_size=2000)
+        self._public_versions(meetings, "meeting")
         lines = list(Line)
         span = (today - founded).days
         position = {alliance.pk: n for n, alliance in enumerate(created)}
@@ -206,6 +208,7 @@ class Command(BaseCommand):
                     )
                 )
             saved = Activity.objects.bulk_create(chunk)
+            self._public_versions(saved, "activity")
             Attendance.objects.bulk_create(
                 Attendance(
                     activity=activity,
@@ -216,4 +219,23 @@ class Command(BaseCommand):
                 for k in range(3)
             )
             self.stdout.write(f"  活动 {min(start + 2000, activities)}/{activities}")
-        self.stdout.write(f"活动：{activities} 项")
+        self.stdout.write(f"活动：{activities} 项（九成已公开）")
+
+    def _public_versions(self, records, field):
+        """先审后发: nine in ten records published, the tenth waiting for review."""
+        published, pending = PublicVersion.Status.PUBLISHED, PublicVersion.Status.PENDING
+        PublicVersion.objects.bulk_create(
+            (
+                PublicVersion(
+                    **{field: record},
+                    alliance_id=record.alliance_id,
+                    title=getattr(record, "title", "") or f"第{record.quarter}季度联席会议",
+                    held_on=record.held_on,
+                    text=self._text(20),
+                    status=pending if number % 10 == 9 else published,
+                    reviewed_at=None if number % 10 == 9 else timezone.now(),
+                )
+                for number, record in enumerate(records)
+            ),
+            batch_size=2000,
+        )
