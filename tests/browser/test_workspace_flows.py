@@ -35,7 +35,10 @@ def assert_meeting_saved(page, alliance, topic):
     assert not meeting.is_regular
     assert meeting.photos.count() == 1
     assert sum(row.head_count for row in meeting.attendance.all()) == 12 + 7
-    expect(page.locator(".photo-grid img")).to_have_count(1)
+    expect(page.locator("form[enctype='multipart/form-data'] .photo-grid img")).to_have_count(1)
+    # Saved, not public: the panel below offers the photo for a public version to be reviewed.
+    expect(page.locator("#public")).to_contain_text("未申请公开")
+    expect(page.locator("#public .photo-grid img")).to_have_count(1)
     return meeting
 
 
@@ -59,7 +62,7 @@ def test_secretary_logs_a_meeting_with_a_photo_and_downloads_the_ledger(
 ):
     topic = topic_for("鼠标")
     log_in_workspace(page, demo_site.secretary)
-    page.get_by_role("link", name=alliance.name).click()
+    page.get_by_role("link", name=alliance.name, exact=True).click()
     page.get_by_role("link", name="登记联席会议").click()
 
     page.get_by_label("季度例会").uncheck()
