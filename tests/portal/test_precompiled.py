@@ -164,6 +164,8 @@ class TestAgainstTheOrm(HypothesisTestCase):
                 headline=headline,
                 cover="covers/x.jpg" if headline else "",
                 cover_alt="图" if headline else "",
+                # 被退回 needs the reviewer's comment (a database constraint).
+                review_comment="请修改。" if status == Article.Status.RETURNED else "",
             )
         return now
 
