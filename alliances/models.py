@@ -634,9 +634,10 @@ class PublicVersion(models.Model):
             ),
         ]
         indexes = [
-            # The public activity list and the alliance page: published, newest first.
+            # The public activity list and the alliance page: published, newest first, with
+            # the alliance its filter reads, so deep pages are walked in the index alone.
             models.Index(
-                fields=["-held_on", "-id"],
+                fields=["-held_on", "-id", "alliance"],
                 condition=Q(status="published", activity__isnull=False),
                 name="published_activity_listing",
             ),

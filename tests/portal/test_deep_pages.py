@@ -138,13 +138,6 @@ def test_the_skipping_query_is_an_index_only_walk_on_postgresql(
 ):
     """With sorting and table scans priced out, the plan must still need neither: an index
     gives the order and holds every column the filter reads."""
-    if long_list == reverse("alliances:activities"):
-        # The list reads published versions (issue 15); their partial index
-        # published_activity_listing lacks the alliance the public filter reads. Measured
-        # with it added, (held_on DESC, id DESC, alliance_id): Index Only Scan Backward.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="published_activity_listing needs alliance")
-        )
     settings.PORTAL_PAGE_CACHE = False
     (sql,) = skipping_queries(client, long_list + "?page=2")
     with connection.cursor() as cursor:
