@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from PIL import Image, ImageDraw
 
+from . import services
 from .demo_content import ARTICLES
 from .models import Article, Attachment, Category
 
@@ -96,6 +97,8 @@ NAVIGATION = [
 # something to show on the demo site.
 STALE_DEMO_SECTION = "ddbgz"
 HEADLINE_SECTIONS = {"ldjh", "jgdj", "sqdj", "mqdj", "yjdt"}
+# Sections whose articles a 终审 user publishes after the reviewer's approval (二审).
+FINAL_REVIEW_SECTIONS = {"ldjh", "xbrm"}
 PALETTES = [
     ((168, 20, 27), (125, 14, 19), (233, 196, 106)),
     ((150, 28, 30), (90, 12, 14), (250, 214, 120)),
@@ -175,6 +178,7 @@ def load_categories():
                 "position": position * 10,
                 "column_type": column_type,
                 "is_topic": slug == "zthd",
+                "needs_final_review": slug in FINAL_REVIEW_SECTIONS,
             },
         )
         categories[slug] = (section, kind)
@@ -186,6 +190,7 @@ def load_categories():
                     "parent": section,
                     "position": sub_position * 10,
                     "column_type": sub_type,
+                    "needs_final_review": sub_slug in FINAL_REVIEW_SECTIONS,
                 },
             )
             categories[sub_slug] = (sub, sub_kind)
@@ -239,3 +244,42 @@ def load_articles(stdout):
             created += 1
         stdout.write(f"  {category.name}：{len(entries)} 篇演示文章")
     return created
+
+
+# Articles on their way through review, so the admin's 待办 has something in it:
+# (section, title, summary, what happens to it after the editor writes it).
+WORKFLOW = [
+    ("jgdj", "旗直机关开展“四强”党支部创建观摩活动", "各机关党支部交流创建经验。", "draft"),
+    ("sqdj", "社区“红色物业”服务站挂牌运行", "小区物业纳入社区党组织统一领导。", "review"),
+    (
+        "mqdj",
+        "牧区流动党员“线上课堂”覆盖全部嘎查",
+        "外出务工放牧的党员按时参加组织生活。",
+        "returned",
+    ),
+    ("ldjh", "旗委书记在全旗组织工作会议上的讲话", "部署下半年组织工作重点任务。", "final"),
+]
+SEND_BACK_COMMENT = "请补充参加活动的嘎查数量和党员人数，并核实第二段的日期。"
+
+
+def load_workflow(stdout, editor, reviewer):
+    """A draft, one waiting for review, one sent back with a comment, one waiting for 终审;
+    each written and moved by the demo editor and reviewer through the services."""
+    for slug, title, summary, state in WORKFLOW:
+        if Article.objects.filter(title=title).exists():
+            continue
+        category = Category.objects.get(slug=slug)
+        article = Article(
+            title=title,
+            category=category,
+            kind=Kind.SPEECH if slug == "ldjh" else Kind.NEWS,
+            summary=summary,
+            body=f"<p>{summary}</p>",
+            status=Article.Status.DRAFT if state == "draft" else Article.Status.REVIEW,
+        )
+        services.article_save(article=article, by=editor)
+        if state == "returned":
+            services.article_send_back(article=article, by=reviewer, comment=SEND_BACK_COMMENT)
+        elif state == "final":
+            services.article_move(article=article, to=Article.Status.FINAL_REVIEW, by=reviewer)
+    stdout.write("  审核流程中的演示文章：草稿、待审核、被退回、待终审各 1 篇")

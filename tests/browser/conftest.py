@@ -142,11 +142,23 @@ class DemoSite:
 
 
 def restore_roles():
-    """The groups made by data migrations (编辑, 审核, 机关工委), which the flush after every
-    transactional test (such as a live-server test) empties out."""
+    """The groups made by data migrations (编辑, 审核, 终审, 机关工委), which the flush after
+    every transactional test (such as a live-server test) empties out."""
     articles_roles = importlib.import_module("articles.migrations.0003_roles").ROLES
+    final = importlib.import_module("articles.migrations.0015_review_workflow")
     committee = importlib.import_module("alliances.migrations.0003_committee_role").COMMITTEE
-    for name, codes in {**articles_roles, "机关工委": committee}.items():
+    committee_views = importlib.import_module(
+        "alliances.migrations.0009_committee_sees_public_versions"
+    )
+    roles = {
+        **articles_roles,
+        final.FINAL_REVIEWER: [
+            *articles_roles["审核"],
+            f"articles.{final.FINAL_REVIEW_PERMISSION}",
+        ],
+        "机关工委": [*committee, *(f"alliances.{code}" for code in committee_views.PERMISSIONS)],
+    }
+    for name, codes in roles.items():
         group, created = Group.objects.get_or_create(name=name)
         if created:
             for code in codes:

@@ -35,6 +35,7 @@ DEMO_USERS = [
     ("admin", "系统管理员", None),
     ("editor", "演示编辑", "编辑"),
     ("reviewer", "演示审核", "审核"),
+    ("final", "演示终审", "终审"),
     ("committee", "演示机关工委", "机关工委"),
 ]
 
@@ -54,6 +55,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"新建演示联盟 {created} 个。"))
             logins = self._users()
             secretaries = self._secretaries()
+            users = get_user_model().objects.in_bulk(["editor", "reviewer"], field_name="username")
+            articles_demo.load_workflow(self.stdout, users["editor"], users["reviewer"])
             self.stdout.write("联盟记录的公开版本（先审后发）……")
             alliances_demo.load_public_versions(
                 self.stdout, get_user_model().objects.get(username="committee")
