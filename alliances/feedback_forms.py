@@ -64,7 +64,7 @@ class ReferencePick:
             return
         self.fields["reference"] = ReferenceChoiceField(
             label="从活动参考清单选择",
-            choices=[("", "不选，自己填写")] + choices,
+            choices=[("", "不选，自己填写"), *choices],
             required=False,
             help_text="机关工委发布的活动参考清单。选择后，活动名称未填写时按清单填写。",
             error_messages={"invalid_choice": "这一项已不在活动参考清单中，请重新选择。"},

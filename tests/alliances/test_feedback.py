@@ -216,9 +216,9 @@ def test_the_committee_overview_shows_each_alliances_deadlines(client, alliance,
         name: page[page.index(f">{name}</a></th>") :].split("</tr>")[0]
         for name in ("甲联盟", late.name)
     }
-    assert "年度计划</a>：<span class=\"state state--upcoming\">已报送，待审阅" in rows["甲联盟"]
+    assert '年度计划</a>：<span class="state state--upcoming">已报送，待审阅' in rows["甲联盟"]
     assert "待报送（11月30日前）" in rows["甲联盟"]
-    assert "年度计划：<span class=\"state state--missing\">已逾期 3 天" in rows[late.name]
+    assert '年度计划：<span class="state state--missing">已逾期 3 天' in rows[late.name]
 
 
 @time_machine.travel(date(2025, 3, 1), tick=False)
