@@ -222,6 +222,7 @@ RECORD_TABLES = {
 AUDIT = "portal_auditentry"
 PUBLIC_VERSION = "alliances_publicversion"
 
+
 def committee_page(get, post, variants=single, post_writes=()):
     """A committee page of the workspace (issue 16's feedback part): committee staff get
     ``get`` / ``post``, the other users 403, anonymous users the login page."""
