@@ -24,4 +24,5 @@ class AlliancesConfig(AppConfig):
             models.PublicVersion,
             models.PublicPhoto,
             models.Facility,
+            models.Showcase,  # the 经验推广 block of the alliances section
         )

@@ -498,4 +498,79 @@ def load_public_versions(stdout, committee):
         f"  公开版本：已公开 {counts['published']} 条，待审核 {counts['pending']} 条，"
         f"已退回 {counts['returned']} 条"
     )
+    load_feedback(stdout, committee)
     return counts["published"]
+
+
+# Feedback on plans and reports, the reference list and the showcase (issue 16) ------------
+
+REFERENCE_LIST = {
+    Line.STUDY: [
+        ("专题读书班", "围绕一个专题集中研读，成员单位轮流领学、交流体会。"),
+        ("理论微宣讲", "各单位推荐青年党员，用十分钟讲清一个理论要点。"),
+    ],
+    Line.RESOURCES: [
+        ("功能室共享开放日", "公布各单位可共用的会议室、活动室和开放时间。"),
+        ("党建书屋图书互借", "成员单位的党建书籍统一编目，互借互换。"),
+    ],
+    Line.PRACTICE: [
+        ("志愿服务进社区", "与所在社区对接需求清单，按月开展志愿服务。"),
+        ("红色教育基地联学", "联合组织党员赴本地红色教育基地现场教学。"),
+    ],
+    Line.TEAM: [
+        ("党员先锋岗联评", "各单位推荐先锋岗，联盟统一评议、集中展示。"),
+        ("青年党员结对帮带", "老党员与青年党员跨单位结对，半年一交流。"),
+    ],
+    Line.CORE: [
+        ("政务服务联动攻坚", "围绕一项群众关心的办事难题，成员单位联合攻坚。"),
+    ],
+    Line.DISCIPLINE: [
+        ("廉政警示教育联学", "共同观看警示教育片，结合岗位查找风险点。"),
+        ("作风建设互查互评", "成员单位之间交叉检查作风建设，互提意见。"),
+    ],
+}
+RETURNED_COMMENT = "请补充各成员单位的轮值安排和联络员联系方式，再重新报送。"
+
+
+def load_feedback(stdout, committee):
+    """The committee's reference list, its reading of the plans and reports (last year's
+    已阅, one of this year's sent back with a comment, the rest waiting) and two showcased
+    activities, through the services of alliances.feedback. Left alone once any exists."""
+    from . import feedback
+    from .models import DocumentReview, ReferenceActivity
+
+    if DocumentReview.objects.exists() or ReferenceActivity.objects.exists():
+        return
+    for line, items in REFERENCE_LIST.items():
+        for position, (title, description) in enumerate(items):
+            item = ReferenceActivity(
+                line=line, title=title, description=description, position=position
+            )
+            feedback.reference_save(item=item, by=committee)
+    this_year = timezone.localdate().year
+    for model in (AnnualPlan, PhaseReport):
+        for document in model.objects.filter(alliance__slug__in=[a[1] for a in ALLIANCES]):
+            secretary = document.alliance.secretaries.first()
+            feedback.document_submitted(document=document, by=secretary)
+            if document.year < this_year:
+                feedback.document_read(document=document, by=committee)
+    sent_back = PhaseReport.objects.filter(
+        alliance__slug=SENT_BACK[0], year=this_year, phase=PhaseReport.Phase.PLAN
+    ).first()
+    if sent_back:
+        feedback.document_return(document=sent_back, by=committee, comment=RETURNED_COMMENT)
+    shown = 0
+    for alliance in Alliance.objects.filter(slug__in=[a[1] for a in ALLIANCES[:2]]):
+        newest = (
+            PublicVersion.objects.filter(
+                alliance=alliance, status=PublicVersion.Status.PUBLISHED, activity__isnull=False
+            )
+            .select_related("activity")
+            .first()
+        )
+        if newest:
+            feedback.showcase_add(
+                activity=newest.activity, by=committee, reason="形式新颖，成员单位参与面广。"
+            )
+            shown += 1
+    stdout.write(f"  活动参考清单、计划和报告的审阅记录、经验推广 {shown} 项")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from portal.richtext import RichTextWidget
 from portal.uploads import clean_image
 
+from .feedback_forms import ReferencePick
 from .filters import YEAR_ERROR
 from .models import FIRST_YEAR, Activity, AnnualPlan, Branch, JointMeeting, PhaseReport, Photo
 from .publishing import news_sections
@@ -162,7 +163,7 @@ class MeetingForm(RecordForm):
         }
 
 
-class ActivityForm(ActivityChecks, RecordForm):
+class ActivityForm(ReferencePick, ActivityChecks, RecordForm):
     class Meta:
         model = Activity
         fields = [

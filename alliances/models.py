@@ -843,3 +843,149 @@ class PhaseReport(models.Model):
 
     def __str__(self):
         return f"{self.alliance} {self.year}年{self.get_phase_display()}"
+
+
+# Feedback on plans and reports, the reference list, the showcase (issue 16) ---------------
+
+
+class DocumentReview(models.Model):
+    """One round in the life of an annual plan or a phase report: the secretary's submission,
+    the committee's 已阅 or 退回修改 (with the comment the secretary must read), a resubmission.
+
+    Rounds are appended, never changed, so the history under a document is the list of its
+    rows; the document's state is its newest round (alliances.feedback.document_state).
+    """
+
+    class Decision(models.TextChoices):
+        SUBMITTED = "submitted", "报送"
+        RESUBMITTED = "resubmitted", "修改后重新报送"
+        READ = "read", "已阅"
+        RETURNED = "returned", "退回修改"
+
+    WAITING = [Decision.SUBMITTED, Decision.RESUBMITTED]
+
+    plan = models.ForeignKey(
+        AnnualPlan,
+        verbose_name="年度计划",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reviews",
+    )
+    report = models.ForeignKey(
+        PhaseReport,
+        verbose_name="阶段报告",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reviews",
+    )
+    decision = models.CharField("环节", max_length=12, choices=Decision.choices)
+    comment = models.TextField("意见", max_length=1000, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="经办人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "计划和报告审阅记录"
+        verbose_name_plural = "计划和报告审阅记录"
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plan__isnull=True) ^ Q(report__isnull=True),
+                name="review_of_plan_or_report",
+                violation_error_message="审阅记录须属于一份年度计划或一份阶段报告。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="returned") | ~Q(comment=""),
+                name="returned_document_has_comment",
+                violation_error_message="退回修改时请写明意见，联络员会看到。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.document} {self.get_decision_display()}"
+
+    @property
+    def document(self):
+        return self.plan or self.report
+
+    @property
+    def state_class(self):
+        """The workspace's colour of this round (site.css .state--*)."""
+        return {"read": "held", "returned": "missing"}.get(self.decision, "upcoming")
+
+
+class ReferenceActivity(models.Model):
+    """An item of the committee's reference list of activities (活动参考清单), on one 六联
+    line. Secretaries planning the year pick from it or write their own. A retired item is
+    kept (not deleted) but no longer offered."""
+
+    line = models.CharField("六联类别", max_length=12, choices=Line.choices)
+    title = models.CharField("活动名称", max_length=100)
+    description = models.TextField(
+        "做法提示", max_length=500, blank=True, help_text="一两句话说明怎么开展，联络员可参考。"
+    )
+    is_active = models.BooleanField(
+        "在用", default=True, help_text="取消勾选即停用：不再向联络员推荐，已登记的活动不受影响。"
+    )
+    position = models.PositiveSmallIntegerField("排序", default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="修改人",
+        null=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "活动参考清单条目"
+        verbose_name_plural = "活动参考清单"
+        ordering = ["line", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line", "title"],
+                name="one_reference_title_per_line",
+                violation_error_message="这一类别中已有同名的参考活动。",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Showcase(models.Model):
+    """经验推广: the committee marks a published activity as a practice worth spreading.
+
+    The public showcase reads only published public versions, so an activity withdrawn from
+    the site leaves the showcase with it; the mark itself stays until the committee removes it.
+    """
+
+    activity = models.OneToOneField(
+        Activity, verbose_name="联办活动", on_delete=models.CASCADE, related_name="showcase"
+    )
+    reason = models.CharField("推广理由", max_length=200, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="推荐人",
+        null=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    marked_at = models.DateTimeField("推荐时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "经验推广"
+        verbose_name_plural = "经验推广"
+        ordering = ["-marked_at", "-pk"]
+
+    def __str__(self):
+        return f"经验推广：{self.activity}"

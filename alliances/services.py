@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portal import audit
 
-from . import rotation
+from . import feedback, rotation
 from .access import COMMITTEE_PERMISSION
 from .models import Alliance, Booking, Branch, Facility, JointMeeting, Membership, RotationSlot
 from .selectors import rotation_data
@@ -579,6 +579,7 @@ def document_save(*, form, by):
     existed = instance.pk is not None
     before = type(instance).objects.filter(pk=instance.pk).first() if existed else None
     document = form.save()
+    feedback.document_submitted(document=document, by=by)
     audit.record(
         by=by,
         action=f"{document._meta.model_name}.{'change' if existed else 'add'}",

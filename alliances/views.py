@@ -13,7 +13,7 @@ from portal.mixins import FilteredListMixin, PagedByIdMixin
 from portal.models import SiteSettings
 from portal.pagecache import cached_page
 
-from . import selectors
+from . import feedback, selectors
 from .filters import ActivityFilter, YearForm
 from .models import Alliance, Membership, PublicVersion
 
@@ -61,6 +61,7 @@ def directory(request):
         "year": year,
         "year_form": form,
         "charts": charts,
+        "showcase": feedback.showcased_versions(),
     }
     return render(request, "alliances/directory.html", context)
 

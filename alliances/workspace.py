@@ -20,7 +20,7 @@ from django.views import View
 from portal.charts import bar_chart
 from portal.excel import Sheet, xlsx_response
 
-from . import publishing, selectors, services
+from . import feedback, publishing, selectors, services
 from .access import is_committee, kept_alliances
 from .forms import (
     ActivityForm,
@@ -100,6 +100,7 @@ class HomeView(LoginRequiredMixin, View):
                 "year": today.year,
                 "waiting_review": _pending().count() if committee else None,
                 **_public_todo(Alliance.objects.filter(secretaries=request.user)),
+                **feedback.home_context(request.user, today),
             },
         )
 
@@ -161,12 +162,7 @@ class AllianceHomeView(KeptAllianceMixin, View):
 
 
 def _report_due(phase, today):
-    starts = {
-        PhaseReport.Phase.PLAN: 4,
-        PhaseReport.Phase.CARRY_OUT: 5,
-        PhaseReport.Phase.SUM_UP: 12,
-    }
-    return today.month >= starts[phase]
+    return feedback.report_open(phase, today)
 
 
 class RecordFormView(KeptAllianceMixin, View):
@@ -398,7 +394,12 @@ class YearDocumentView(KeptAllianceMixin, View):
         return render(
             self.request,
             "workspace/document_form.html",
-            self.context(form=form, year=year, title=self.title_for(year, **kwargs)),
+            self.context(
+                form=form,
+                year=year,
+                title=self.title_for(year, **kwargs),
+                rounds=feedback.rounds_of(form.instance) if form.instance.pk else None,
+            ),
             status=status,
         )
 
@@ -496,6 +497,7 @@ class OverviewView(OverviewMixin, View):
         form, year, rows = self.rows()
         if rows is None:
             return render(request, "bad_request.html", {"form": form}, status=400)
+        feedback.attach_slots(rows, year, timezone.localdate())
         chart = bar_chart(
             f"{year}年各联盟开展联办活动",
             [(row.alliance.name, row.activities) for row in rows],

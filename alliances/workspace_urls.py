@@ -2,6 +2,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from . import workspace as views
+from . import workspace_feedback as feedback_views
 
 app_name = "workspace"
 
@@ -50,4 +51,47 @@ urlpatterns = [
     path("<slug:slug>/reports/<int:year>/<slug:phase>/", views.ReportView.as_view(), name="report"),
     path("<slug:slug>/ledger/<int:year>/", views.LedgerView.as_view(), name="ledger"),
     path("<slug:slug>/ledger/<int:year>.xlsx", views.LedgerExcelView.as_view(), name="ledger_xlsx"),
+    # Feedback on plans and reports, reference list, showcase (issue 16). Two segments under
+    # "feedback/", so no alliance page above (``<slug:slug>/...``) shadows them.
+    path(
+        "feedback/documents/",
+        feedback_views.DocumentQueueView.as_view(),
+        name="feedback_documents",
+    ),
+    path(
+        "feedback/documents/<slug:kind>/<int:pk>/",
+        feedback_views.DocumentView.as_view(),
+        name="feedback_document",
+    ),
+    path(
+        "feedback/documents/<slug:kind>/<int:pk>/read/",
+        feedback_views.DocumentReadView.as_view(),
+        name="feedback_document_read",
+    ),
+    path(
+        "feedback/documents/<slug:kind>/<int:pk>/return/",
+        feedback_views.DocumentReturnView.as_view(),
+        name="feedback_document_return",
+    ),
+    path(
+        "feedback/reference/",
+        feedback_views.ReferenceListView.as_view(),
+        name="feedback_reference",
+    ),
+    path(
+        "feedback/reference/<int:pk>/",
+        feedback_views.ReferenceEditView.as_view(),
+        name="feedback_reference_edit",
+    ),
+    path("feedback/showcase/", feedback_views.ShowcaseListView.as_view(), name="feedback_showcase"),
+    path(
+        "feedback/showcase/<int:pk>/add/",
+        feedback_views.ShowcaseAddView.as_view(),
+        name="feedback_showcase_add",
+    ),
+    path(
+        "feedback/showcase/<int:pk>/remove/",
+        feedback_views.ShowcaseRemoveView.as_view(),
+        name="feedback_showcase_remove",
+    ),
 ]

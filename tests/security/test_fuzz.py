@@ -130,6 +130,7 @@ def real_arguments(world):
         "pk": world.meetings["A"].pk,
         "year": 2025,
         "phase": "plan",
+        "kind": "report",  # the feedback pages' plan or report (issue 16)
         "value": "large",
         "size": "large",
         "section": "articles",
@@ -167,6 +168,10 @@ def concrete_path(world, key):
         arguments["pk"] = world.activities["A"].pk
     elif key == "workspace:photo_delete":
         arguments["pk"] = world.photos["A"].pk
+    elif key.startswith("workspace:feedback_document"):
+        from alliances.models import PhaseReport
+
+        arguments["pk"] = PhaseReport.objects.get().pk
     elif key == "articles:attachment":
         arguments["pk"] = world.attachments["public"].pk
     return route_to_path(pattern.route, arguments)

@@ -222,6 +222,41 @@ RECORD_TABLES = {
 AUDIT = "portal_auditentry"
 PUBLIC_VERSION = "alliances_publicversion"
 
+
+def committee_page(get, post, variants=single, post_writes=()):
+    """A committee page of the workspace (issue 16's feedback part): committee staff get
+    ``get`` / ``post``, the other users 403, anonymous users the login page."""
+
+    def expect(role, variant, method):
+        if role == "anonymous":
+            return answer(LOGIN)
+        if role not in COMMITTEE:
+            return answer(403)
+        return answer(get, ()) if method == "get" else answer(post, post_writes)
+
+    return Entry(variants, expect)
+
+
+def feedback_documents(world):
+    from alliances.models import AnnualPlan, PhaseReport
+
+    return {
+        "plan": {"kind": "plan", "pk": AnnualPlan.objects.get().pk},
+        "report": {"kind": "report", "pk": PhaseReport.objects.get().pk},
+    }
+
+
+def reference_items(world):
+    from alliances.models import ReferenceActivity
+
+    item, _ = ReferenceActivity.objects.get_or_create(line="study", title="读书分享会")
+    return {"": {"pk": item.pk}}
+
+
+def published_activity(world):
+    return {"": {"pk": world.activities["A"].pk}}  # published by add_public_versions
+
+
 MATRIX = {
     # public site
     "portal:home": everyone(200, 200),
@@ -293,6 +328,23 @@ MATRIX = {
     "workspace:report": workspace(200, 400, extra={"year": 2025, "phase": "plan"}),
     "workspace:ledger": workspace(200, 405, extra={"year": 2025}),
     "workspace:ledger_xlsx": workspace(200, 405, extra={"year": 2025}),
+    # Feedback on plans and reports, reference list, showcase (issue 16). An empty POST marks
+    # a document 已阅 (the comment is optional), is a form error when sending it back (the
+    # comment is required), showcases the published activity; removing a mark not set is a
+    # message.
+    "workspace:feedback_documents": committee_page(200, 405),
+    "workspace:feedback_document": committee_page(200, 405, feedback_documents),
+    "workspace:feedback_document_read": committee_page(
+        405, 302, feedback_documents, ["alliances_documentreview", AUDIT]
+    ),
+    "workspace:feedback_document_return": committee_page(405, 400, feedback_documents),
+    "workspace:feedback_reference": committee_page(200, 400),
+    "workspace:feedback_reference_edit": committee_page(200, 400, reference_items),
+    "workspace:feedback_showcase": committee_page(200, 405),
+    "workspace:feedback_showcase_add": committee_page(
+        405, 302, published_activity, ["alliances_showcase", AUDIT]
+    ),
+    "workspace:feedback_showcase_remove": committee_page(405, 302, published_activity),
 }
 
 # ------------------------------------------------------------------------------------------
