@@ -2,6 +2,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from . import workspace as views
+from . import workspace_evaluation as evaluation
 
 app_name = "workspace"
 
@@ -50,4 +51,22 @@ urlpatterns = [
     path("<slug:slug>/reports/<int:year>/<slug:phase>/", views.ReportView.as_view(), name="report"),
     path("<slug:slug>/ledger/<int:year>/", views.LedgerView.as_view(), name="ledger"),
     path("<slug:slug>/ledger/<int:year>.xlsx", views.LedgerExcelView.as_view(), name="ledger_xlsx"),
+    # 评先评优 (issue 16, annual evaluation)
+    path("evaluation/<int:year>/", evaluation.RankingView.as_view(), name="evaluation"),
+    path(
+        "evaluation/<int:year>.xlsx", evaluation.RankingExcelView.as_view(), name="evaluation_xlsx"
+    ),
+    path(
+        "evaluation/<int:year>/criteria/",
+        evaluation.CriteriaView.as_view(),
+        name="evaluation_criteria",
+    ),
+    path(
+        "evaluation/<int:year>/notice/", evaluation.NoticeView.as_view(), name="evaluation_notice"
+    ),
+    path(
+        "evaluation/<int:year>/<slug:slug>/adjust/",
+        evaluation.AdjustView.as_view(),
+        name="evaluation_adjust",
+    ),
 ]
