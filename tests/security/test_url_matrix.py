@@ -222,6 +222,28 @@ RECORD_TABLES = {
 AUDIT = "portal_auditentry"
 PUBLIC_VERSION = "alliances_publicversion"
 
+def evaluation_page(get, post, variants=lambda world: {"": {"year": 2025}}):
+    """评先评优: committee staff only (a year's first visit writes its default criteria);
+    the alliance of the adjust page must be one being evaluated (A, B), not the proposed P."""
+
+    def expect(role, variant, method):
+        if role == "anonymous":
+            return answer(LOGIN)
+        if role not in COMMITTEE:
+            return answer(403)
+        if variant == "P":
+            return answer(404, [CRITERIA])
+        return answer(get if method == "get" else post, [CRITERIA])
+
+    return Entry(variants, expect)
+
+
+def evaluated_alliances(world):
+    return {key: {"year": 2025, "slug": world.alliances[key].slug} for key in "ABP"}
+
+
+CRITERIA = "alliances_criterion"
+
 MATRIX = {
     # public site
     "portal:home": everyone(200, 200),
@@ -293,6 +315,12 @@ MATRIX = {
     "workspace:report": workspace(200, 400, extra={"year": 2025, "phase": "plan"}),
     "workspace:ledger": workspace(200, 405, extra={"year": 2025}),
     "workspace:ledger_xlsx": workspace(200, 405, extra={"year": 2025}),
+    # 评先评优 (issue 16): an empty POST is a form error, nothing saved
+    "workspace:evaluation": evaluation_page(200, 405),
+    "workspace:evaluation_xlsx": evaluation_page(200, 405),
+    "workspace:evaluation_criteria": evaluation_page(200, 400),
+    "workspace:evaluation_notice": evaluation_page(200, 400),
+    "workspace:evaluation_adjust": evaluation_page(200, 400, evaluated_alliances),
 }
 
 # ------------------------------------------------------------------------------------------
