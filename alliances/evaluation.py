@@ -455,11 +455,12 @@ def notice_body(year, results, units):
 @transaction.atomic
 def notice_draft(*, year, results, category, alliances, units, by):
     """Draft the result as a 公示 in ``category``, 待审核: it is published only through the
-    normal article review. ``alliances`` and ``units``: how many of each to name."""
+    normal article review. ``alliances``: the last rank named; ``units``: how many units."""
     _require_committee(by)
     if category.column_type != Category.ColumnType.NOTICE:
         raise ValidationError(f"“{category}”不是通知公告类栏目，请另选一个。")
-    winners = sorted(results, key=lambda r: r.rank)[:alliances]
+    # By rank, not by position: alliances tied at the last place named are all named.
+    winners = sorted((r for r in results if r.rank <= alliances), key=lambda r: r.rank)
     article = Article(
         title=f"关于{year}年度机关党建联盟评先评优结果的公示",
         category=category,

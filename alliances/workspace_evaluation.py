@@ -230,22 +230,22 @@ def ranking_sheets(year, criteria, results):
         heading=f"{year}年度机关党建联盟评先评优得分排名",
         columns=[
             *EXCEL_RANKING,
+            ("总分", 10),
             *((f"{c.label}（{c.weight}分）", 12) for c in criteria),
             ("计算得分", 10),
             ("调整", 8),
             ("调整理由", 30),
-            ("总分", 10),
         ],
         rows=[
             [
                 r.rank,
                 r.alliance.name,
                 r.lead,
+                float(r.total),
                 *(float(m.score) for m in r.marks),
                 float(r.computed),
                 float(r.adjustment.points) if r.adjustment else 0.0,
                 r.adjustment.reason if r.adjustment else "",
-                float(r.total),
             ]
             for r in results
         ],
