@@ -222,6 +222,7 @@ RECORD_TABLES = {
 AUDIT = "portal_auditentry"
 PUBLIC_VERSION = "alliances_publicversion"
 
+
 def evaluation_page(get, post, variants=lambda world: {"": {"year": 2025}}):
     """评先评优: committee staff only (a year's first visit writes its default criteria);
     the alliance of the adjust page must be one being evaluated (A, B), not the proposed P."""
