@@ -989,3 +989,99 @@ class Showcase(models.Model):
 
     def __str__(self):
         return f"经验推广：{self.activity}"
+
+
+class Criterion(models.Model):
+    """One criterion of a year's evaluation (评先评优) and its weight, set by the 机关工委.
+
+    What each criterion measures is fixed by its ``key`` (alliances/evaluation.py computes it
+    from the ledger); the committee words it, weighs it and sets the target that earns the
+    full weight. A year's criteria are created from the seed plan's defaults on its first
+    visit, so each year keeps the rules it was scored by.
+    """
+
+    class Key(models.TextChoices):
+        MEETINGS = "meetings", "季度例会按时召开"
+        STUDIES = "studies", "季度集中学习"
+        LINES = "lines", "六联活动覆盖"
+        PARTICIPATION = "participation", "党员参与率"
+        REPORTS = "reports", "阶段报告按时报送"
+        PHOTOS = "photos", "活动照片佐证"
+
+    year = models.PositiveSmallIntegerField("年度")
+    key = models.CharField("指标", max_length=16, choices=Key.choices)
+    label = models.CharField("指标名称", max_length=40)
+    weight = models.PositiveSmallIntegerField("分值", help_text="达到满分标准时得到的分数。")
+    target = models.DecimalField(
+        "满分标准", max_digits=6, decimal_places=2, help_text="达到这个数得满分，不到按比例得分。"
+    )
+
+    class Meta:
+        verbose_name = "评价指标"
+        verbose_name_plural = "评价指标"
+        ordering = ["year", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "key"],
+                name="one_criterion_per_year_key",
+                violation_error_message="这一年已有这项指标。",
+            ),
+            models.CheckConstraint(
+                condition=Q(target__gt=0),
+                name="criterion_target_positive",
+                violation_error_message="满分标准须大于0。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}年 {self.label}"
+
+
+class ScoreAdjustment(models.Model):
+    """A committee's change to an alliance's computed score for a year, always with a reason.
+
+    One row per alliance and year holds the adjustment in force; every change of it is an
+    entry in the audit trail, so the earlier rounds are kept there.
+    """
+
+    alliance = models.ForeignKey(
+        Alliance, verbose_name="联盟", on_delete=models.CASCADE, related_name="score_adjustments"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    points = models.DecimalField("调整分数", max_digits=5, decimal_places=2)
+    reason = models.TextField("调整理由")
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="调整人",
+        null=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    adjusted_at = models.DateTimeField("调整时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "得分调整"
+        verbose_name_plural = "得分调整"
+        ordering = ["year", "alliance", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alliance", "year"],
+                name="one_score_adjustment_per_alliance_year",
+                violation_error_message="该联盟这一年的得分已有调整，请直接修改。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="score_adjustment_has_reason",
+                violation_error_message="调整得分须写明理由。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.alliance} {self.year}年得分调整{self.points:+}"
+
+    @property
+    def who(self):
+        """The name of the staff member who made it, as the ranking shows it."""
+        user = self.adjusted_by
+        return (user.get_full_name() or user.username) if user else "已删除的用户"

@@ -2,6 +2,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from . import workspace as views
+from . import workspace_evaluation as evaluation
 from . import workspace_feedback as feedback_views
 
 app_name = "workspace"
@@ -93,5 +94,23 @@ urlpatterns = [
         "feedback/showcase/<int:pk>/remove/",
         feedback_views.ShowcaseRemoveView.as_view(),
         name="feedback_showcase_remove",
+    ),
+    # 评先评优 (issue 16, annual evaluation)
+    path("evaluation/<int:year>/", evaluation.RankingView.as_view(), name="evaluation"),
+    path(
+        "evaluation/<int:year>.xlsx", evaluation.RankingExcelView.as_view(), name="evaluation_xlsx"
+    ),
+    path(
+        "evaluation/<int:year>/criteria/",
+        evaluation.CriteriaView.as_view(),
+        name="evaluation_criteria",
+    ),
+    path(
+        "evaluation/<int:year>/notice/", evaluation.NoticeView.as_view(), name="evaluation_notice"
+    ),
+    path(
+        "evaluation/<int:year>/<slug:slug>/adjust/",
+        evaluation.AdjustView.as_view(),
+        name="evaluation_adjust",
     ),
 ]

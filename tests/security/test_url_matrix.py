@@ -237,6 +237,22 @@ def committee_page(get, post, variants=single, post_writes=()):
     return Entry(variants, expect)
 
 
+def evaluation_page(get, post, variants=lambda world: {"": {"year": 2025}}):
+    """评先评优: committee staff only (a year's first visit writes its default criteria);
+    the alliance of the adjust page must be one being evaluated (A, B), not the proposed P."""
+
+    def expect(role, variant, method):
+        if role == "anonymous":
+            return answer(LOGIN)
+        if role not in COMMITTEE:
+            return answer(403)
+        if variant == "P":
+            return answer(404, [CRITERIA])
+        return answer(get if method == "get" else post, [CRITERIA])
+
+    return Entry(variants, expect)
+
+
 def feedback_documents(world):
     from alliances.models import AnnualPlan, PhaseReport
 
@@ -256,6 +272,12 @@ def reference_items(world):
 def published_activity(world):
     return {"": {"pk": world.activities["A"].pk}}  # published by add_public_versions
 
+
+def evaluated_alliances(world):
+    return {key: {"year": 2025, "slug": world.alliances[key].slug} for key in "ABP"}
+
+
+CRITERIA = "alliances_criterion"
 
 MATRIX = {
     # public site
@@ -345,6 +367,12 @@ MATRIX = {
         405, 302, published_activity, ["alliances_showcase", AUDIT]
     ),
     "workspace:feedback_showcase_remove": committee_page(405, 302, published_activity),
+    # 评先评优 (issue 16): an empty POST is a form error, nothing saved
+    "workspace:evaluation": evaluation_page(200, 405),
+    "workspace:evaluation_xlsx": evaluation_page(200, 405),
+    "workspace:evaluation_criteria": evaluation_page(200, 400),
+    "workspace:evaluation_notice": evaluation_page(200, 400),
+    "workspace:evaluation_adjust": evaluation_page(200, 400, evaluated_alliances),
 }
 
 # ------------------------------------------------------------------------------------------
