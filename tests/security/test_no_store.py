@@ -49,5 +49,9 @@ def test_every_workspace_address_tells_the_browser_not_to_store_it(security_worl
                     )
     patterns = len({cell.key for cell in cells})
     print(f"\n工作台：{patterns} 个 URL 模式，{count} 次请求，缺 no-store {len(stored)}")
-    assert downloads == {"workspace:ledger_xlsx", "workspace:overview_xlsx"}
+    assert downloads == {
+        "workspace:ledger_xlsx",
+        "workspace:overview_xlsx",
+        "workspace:evaluation_xlsx",  # issue 16, 评先评优
+    }
     assert stored == [], "\n".join(stored)
