@@ -28,6 +28,7 @@ from articles.services import article_save
 from portal import audit
 
 from .access import is_committee
+from .feedback import DEADLINES
 from .models import (
     Alliance,
     Attendance,
@@ -67,13 +68,6 @@ MEASURES = {
         10, Decimal(3), "份", "按期报送的阶段报告数（4月计划、11月实施、12月总结）"
     ),
     Key.PHOTOS: Measure(10, Decimal(100), "%", "有照片的活动数 ÷ 已开展的活动数"),
-}
-
-# The last day of each phase (the plan's yearly cycle): a report sent by then is on time.
-REPORT_DEADLINES = {
-    PhaseReport.Phase.PLAN: (4, 30),
-    PhaseReport.Phase.CARRY_OUT: (11, 30),
-    PhaseReport.Phase.SUM_UP: (12, 31),
 }
 
 SORTS = {"total": "总分", "name": "联盟名称", **dict(Key.choices)}
@@ -250,9 +244,8 @@ def _report_counts(ids, year):
     for alliance_id, phase, submitted_at in reports.values_list(
         "alliance_id", "phase", "submitted_at"
     ):
-        month, day = REPORT_DEADLINES[phase]
         counts[alliance_id][1] += 1
-        counts[alliance_id][0] += timezone.localdate(submitted_at) <= date(year, month, day)
+        counts[alliance_id][0] += timezone.localdate(submitted_at) <= DEADLINES[phase].due_on(year)
     return {alliance_id: tuple(pair) for alliance_id, pair in counts.items()}
 
 
