@@ -24,4 +24,5 @@ class AlliancesConfig(AppConfig):
             models.PublicVersion,
             models.PublicPhoto,
             models.Facility,
+            models.Booking,  # the rooms' public weeks (alliances.rooms)
         )
