@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from portal.links import reverse_one
 from portal.richtext import RichTextField
@@ -797,9 +798,15 @@ class Booking(models.Model):
                 .first()
             )
             if clash:
+                # In the site's time zone (not UTC), and without the purpose: the one who
+                # reads this may be of another unit, and a purpose may name people.
+                starts, ends = (
+                    timezone.localtime(clash.starts_at),
+                    timezone.localtime(clash.ends_at),
+                )
                 raise ValidationError(
-                    f"该时段已被{clash.branch.unit}预约（{clash.starts_at:%m-%d %H:%M}—"
-                    f"{clash.ends_at:%H:%M}，{clash.purpose}），请换一个时间。"
+                    f"该时段已被{clash.branch.unit}预约（{starts:%m月%d日 %H:%M}—{ends:%H:%M}），"
+                    "请换一个时间。"
                 )
 
 

@@ -102,12 +102,14 @@ def test_an_overlapping_booking_is_refused_with_a_clear_message(
     phone, alliance, members, room, committee
 ):
     day = next_monday()
-    book(phone, alliance, room, members[1].branch, day, "09:00", "11:00")
-    response = book(phone, alliance, room, members[2].branch, day, "10:00", "12:00")
+    book(phone, alliance, room, members[1].branch, day, "09:00", "11:00", "廉政谈话")
+    response = book(phone, alliance, room, members[2].branch, day, "10:00", "12:00", "学习")
     assert response.status_code == 400
     page = response.content.decode()
     assert "没有预约成功" in page
     assert "该时段已被审计局预约" in page
+    assert f"{day:%m月%d日} 09:00—11:00" in page  # local time, as booked
+    assert "廉政谈话" not in page.split("没有预约成功")[1]  # not the other unit's purpose
     assert Booking.objects.count() == 1
     assert book(phone, alliance, room, members[2].branch, day, "11:00", "12:00").status_code == 302
 
@@ -267,6 +269,24 @@ def test_the_rooms_page_lists_the_buildings_rooms_and_the_bookings_to_come(
     page = phone.get(reverse("workspace:rooms", args=[alliance.slug])).content.decode()
     assert reverse("workspace:room_week", args=[alliance.slug, room.pk]) in page
     assert "主题党日" in page and "取消预约" in page
+    assert "李联络预约" in page
+
+
+def test_a_booking_entered_in_the_admin_without_a_booker_shows_in_the_week(
+    phone, alliance, members, room
+):
+    day = next_monday()
+    Booking.objects.create(
+        facility=room,
+        alliance=alliance,
+        branch=members[1].branch,
+        starts_at=aware(day, 9),
+        ends_at=aware(day, 10),
+        purpose="后台录入",
+    )
+    page = phone.get(week_url(alliance, room, day)).content.decode()
+    assert "后台录入" in page and "后台登记" in page
+    assert "取消预约" not in page  # only committee staff may cancel what nobody here booked
 
 
 # The public week ----------------------------------------------------------------------------
