@@ -170,6 +170,7 @@ class FoundingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        self.fields["kind"].choices = [("", "请选择类型"), *Alliance.Kind.choices]
         self.fields["building"].empty_label = "（不在同一楼宇可不选）"
 
     def clean_slug(self):

@@ -504,3 +504,12 @@ def test_a_federation_calls_its_lead_secretary_the_general_branch_secretary(clie
     federation = AllianceFactory(kind="federation", lead_secretary_name="王建华")
     page = client.get(federation.get_absolute_url()).content.decode()
     assert "党总支书记" in page and "王建华" in page
+
+
+def test_committee_staff_keep_the_lead_secretary_in_the_admin_apart_from_private_contacts(
+    client, alliance, committee
+):
+    client.force_login(committee)
+    page = client.get(reverse("admin:alliances_alliance_change", args=[alliance.pk]))
+    assert "党总支书记（公开）" in page.content.decode()
+    assert 'name="lead_secretary_name"' in page.content.decode()
