@@ -217,6 +217,7 @@ class AllianceAdmin(KeptOnlyMixin, RefusedSaveMixin, AuditedModelAdmin):
                     "term_years",
                     "non_establishment",
                     "dissolved_on",
+                    "lead_secretary_name",
                     "description",
                 ]
             },
@@ -471,10 +472,10 @@ class FacilityAdmin(AuditedModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(ServiceAdmin):
-    list_display = ["facility", "branch", "starts_at", "ends_at", "purpose"]
+    list_display = ["facility", "branch", "alliance", "starts_at", "ends_at", "purpose"]
     list_filter = ["facility__building", "facility"]
-    list_select_related = ["facility", "facility__building", "branch"]
-    autocomplete_fields = ["facility", "branch"]
+    list_select_related = ["facility", "facility__building", "branch", "alliance"]
+    autocomplete_fields = ["facility", "branch", "alliance"]
     date_hierarchy = "starts_at"
 
     def write(self, request, form, formsets):

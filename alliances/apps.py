@@ -25,4 +25,5 @@ class AlliancesConfig(AppConfig):
             models.PublicPhoto,
             models.Facility,
             models.Showcase,  # the 经验推广 block of the alliances section
+            models.Booking,  # the rooms' public weeks (alliances.rooms)
         )

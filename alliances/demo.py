@@ -114,6 +114,15 @@ ALLIANCES = [
 MISSING_MEETINGS = {("lianmeng-3", -1, 2), ("nongmu", 0, 1)}
 MISSING_STUDIES = {("zhujian", -1, 3), ("lianmeng-2", 0, 2)}
 PENDING_APPLICATION = ("lianmeng-1", "旗统计局")
+# The secretary each alliance names on its public page (invented for the demo).
+LEAD_SECRETARIES = {
+    "wenti": "王建华",
+    "zhujian": "刘海燕",
+    "nongmu": "巴特尔",
+    "lianmeng-1": "张立新",
+    "lianmeng-2": "陈晓梅",
+    "lianmeng-3": "赵国庆",
+}
 
 ACTIVITY_TITLES = {
     Line.STUDY: ["专题读书班", "“学习身边榜样”分享会", "理论宣讲进楼宇", "党章党规知识测试"],
@@ -304,8 +313,8 @@ def _plans(alliance, first_year, today):
             )
 
 
-def _bookings(building, branches, today):
-    for offset, facility in enumerate(building.facilities.all()[:2]):
+def _bookings(alliance, branches, today):
+    for offset, facility in enumerate(alliance.building.facilities.all()[:2]):
         start = timezone.make_aware(
             datetime.combine(today + timedelta(days=offset + 2), time(14, 30))
         )
@@ -313,6 +322,7 @@ def _bookings(building, branches, today):
             Booking.objects.create(
                 facility=facility,
                 branch=branches[offset % len(branches)],
+                alliance=alliance,
                 starts_at=start,
                 ends_at=start + timedelta(hours=2),
                 purpose="支部主题党日",
@@ -342,6 +352,7 @@ def load_alliances(stdout):
             rotation=mode,
             founded_on=founded,
             elected_on=founded if kind == Kind.FEDERATION else None,
+            lead_secretary_name=LEAD_SECRETARIES.get(slug, ""),
             description=(
                 f"由{building_name}内的{len(units)}个单位党组织组成，"
                 f"{'党总支统筹协调、驻楼单位党支部共同参与' if kind == Kind.FEDERATION else lead_unit + '牵头'}，"
@@ -380,7 +391,7 @@ def load_alliances(stdout):
         _records(alliance, members, first_year, today, rng)
         _photos(alliance, seed + 1)
         _plans(alliance, first_year, today)
-        _bookings(building, [m.branch for m in members], today)
+        _bookings(alliance, [m.branch for m in members], today)
         services.rotation_freeze(alliance=alliance, today=today)
         created += 1
         stdout.write(f"  {name}：1+{len(units)}，{alliance.activities.count()} 项活动")

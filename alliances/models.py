@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from portal.links import reverse_one
 from portal.richtext import RichTextField
@@ -153,6 +154,12 @@ class Alliance(models.Model):
         "轮值方式", max_length=10, choices=Rotation.choices, default=Rotation.QUARTER
     )
     description = models.TextField("简介", blank=True)
+    lead_secretary_name = models.CharField(
+        "党总支书记（公开）",
+        max_length=30,
+        blank=True,
+        help_text="在网站的联盟页面上公开显示的书记姓名；联系方式另行保存，不公开。",
+    )
     dissolved_on = models.DateField("撤销日期", null=True, blank=True)
     secretaries = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -185,6 +192,11 @@ class Alliance(models.Model):
 
     def get_absolute_url(self):
         return reverse_one("alliances:detail", self.slug)
+
+    @property
+    def lead_secretary_title(self):
+        """What readers call the person named in lead_secretary_name."""
+        return "党总支书记" if self.kind == self.Kind.FEDERATION else "联盟书记"
 
     @property
     def term_ends_on(self):
@@ -734,7 +746,16 @@ class Booking(models.Model):
     )
     starts_at = models.DateTimeField("开始时间")
     ends_at = models.DateTimeField("结束时间")
-    purpose = models.CharField("用途", max_length=100)
+    purpose = models.CharField("用途", max_length=100, help_text="仅工作人员可见，不在网站上公开。")
+    alliance = models.ForeignKey(
+        Alliance,
+        verbose_name="联盟",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bookings",
+        help_text="以哪个联盟的名义使用；网站上的功能室使用安排只显示联盟名称和时间。",
+    )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="登记人",
@@ -777,9 +798,15 @@ class Booking(models.Model):
                 .first()
             )
             if clash:
+                # In the site's time zone (not UTC), and without the purpose: the one who
+                # reads this may be of another unit, and a purpose may name people.
+                starts, ends = (
+                    timezone.localtime(clash.starts_at),
+                    timezone.localtime(clash.ends_at),
+                )
                 raise ValidationError(
-                    f"该时段已被{clash.branch.unit}预约（{clash.starts_at:%m-%d %H:%M}—"
-                    f"{clash.ends_at:%H:%M}，{clash.purpose}），请换一个时间。"
+                    f"该时段已被{clash.branch.unit}预约（{starts:%m月%d日 %H:%M}—{ends:%H:%M}），"
+                    "请换一个时间。"
                 )
 
 

@@ -66,6 +66,18 @@ def _apply(membership, by):
     )
 
 
+@transaction.atomic
+def membership_apply(*, membership, by):
+    """A unit's application to join (the workspace's form): ``membership`` unsaved, with its
+    alliance, an existing branch and the reason; committee staff decide it later."""
+    if membership.alliance.status != Alliance.Status.ACTIVE:
+        raise ValidationError("这个联盟目前不接受入盟申请。")
+    if not membership.reason.strip():
+        raise ValidationError("请填写申请理由。")
+    _apply(membership, by)
+    return membership
+
+
 def _decide(membership, by, status, note, summary):
     """Record a committee decision on an application, with its audit entry."""
     membership.status = status
@@ -81,6 +93,8 @@ def _check_application(membership, by):
     _require_committee(by)
     if membership.status != Membership.Status.APPLIED:
         raise ValidationError("只能审批“申请中”的申请。")
+    if membership.alliance.status == Alliance.Status.PROPOSED:
+        raise ValidationError("这个联盟还在申请成立，请审批整个成立申请。")
 
 
 def _require_reason(note):
@@ -372,7 +386,7 @@ def alliance_found_decide(*, alliance, approve, by, note=""):
     return alliance
 
 
-BOOKING_FIELDS = ["facility_id", "branch_id", "starts_at", "ends_at", "purpose"]
+BOOKING_FIELDS = ["facility_id", "branch_id", "alliance_id", "starts_at", "ends_at", "purpose"]
 
 
 @transaction.atomic
@@ -408,6 +422,21 @@ def booking_delete(*, booking, by):
         deleted={name: getattr(booking, name) for name in BOOKING_FIELDS},
     )
     booking.delete()
+
+
+def check_cancel(booking, by, now=None):
+    """Only the person who booked, or committee staff, may cancel; and only what has not begun."""
+    if booking.booked_by_id != by.pk and not by.has_perm(COMMITTEE_PERMISSION):
+        raise PermissionDenied("只能取消自己登记的预约。")
+    if booking.starts_at <= (now or timezone.now()):
+        raise ValidationError("这次预约已经开始或已经结束，不能取消。")
+
+
+@transaction.atomic
+def booking_cancel(*, booking, by):
+    """取消预约 in the workspace: the checks above, then the same delete as the admin's."""
+    check_cancel(booking, by)
+    booking_delete(booking=booking, by=by)
 
 
 RECORD_FIELDS = {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import rooms, views
 
 app_name = "alliances"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("activities/<int:pk>/", views.ActivityView.as_view(), name="activity"),
     path("meetings/<int:pk>/", views.MeetingView.as_view(), name="meeting"),
     path("<slug:slug>/", views.alliance_detail, name="detail"),
+    # Self-service (issue 16): a shared room's public week.
+    path("rooms/<int:pk>/", rooms.RoomScheduleView.as_view(), name="room"),
 ]

@@ -4,6 +4,7 @@ from django.urls import path
 from . import workspace as views
 from . import workspace_evaluation as evaluation
 from . import workspace_feedback as feedback_views
+from . import workspace_selfservice as selfservice
 
 app_name = "workspace"
 
@@ -113,4 +114,38 @@ urlpatterns = [
         evaluation.AdjustView.as_view(),
         name="evaluation_adjust",
     ),
+    # Self-service (issue 16): rooms, applications to join, proposals to found an alliance.
+    # The committee's pages live under "review/", a name no alliance may take.
+    path(
+        "review/applications/", selfservice.ApplicationQueueView.as_view(), name="application_queue"
+    ),
+    path(
+        "review/applications/<int:pk>/approve/",
+        selfservice.ApplicationApproveView.as_view(),
+        name="application_approve",
+    ),
+    path(
+        "review/applications/<int:pk>/refuse/",
+        selfservice.ApplicationRefuseView.as_view(),
+        name="application_refuse",
+    ),
+    path("review/foundings/new/", selfservice.FoundingNewView.as_view(), name="founding_new"),
+    path(
+        "review/foundings/<int:pk>/approve/",
+        selfservice.FoundingApproveView.as_view(),
+        name="founding_approve",
+    ),
+    path(
+        "review/foundings/<int:pk>/refuse/",
+        selfservice.FoundingRefuseView.as_view(),
+        name="founding_refuse",
+    ),
+    path("<slug:slug>/rooms/", selfservice.RoomListView.as_view(), name="rooms"),
+    path("<slug:slug>/rooms/<int:pk>/", selfservice.RoomWeekView.as_view(), name="room_week"),
+    path(
+        "<slug:slug>/bookings/<int:pk>/cancel/",
+        selfservice.BookingCancelView.as_view(),
+        name="booking_cancel",
+    ),
+    path("<slug:slug>/applications/", selfservice.ApplicationView.as_view(), name="applications"),
 ]

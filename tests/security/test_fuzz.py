@@ -96,6 +96,7 @@ KEYS = [
     "study",
     "o",
     "format",
+    "week",
 ]
 text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 value = st.one_of(

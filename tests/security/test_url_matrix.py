@@ -12,6 +12,7 @@ Statuses: an int, or LOGIN (302 to the workspace login) or ADMIN_LOGIN (302 to t
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
@@ -21,10 +22,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from alliances.models import Activity, JointMeeting, Photo
+from alliances import services
+from alliances.models import Activity, Booking, Facility, JointMeeting, Membership, Photo
 from articles.models import Article
 from articles.sitemaps import SITEMAPS
+from tests.factories import BranchFactory
 
 LOGIN = "→工作台登录"
 ADMIN_LOGIN = "→后台登录"
@@ -100,7 +104,13 @@ def public_or_hidden(visible, hidden, variants, *, preview=False, get_writes=())
     return Entry(variants, expect)
 
 
-WORKSPACE_RECORDS = {"meeting": "meetings", "activity": "activities", "photo": "photos"}
+WORKSPACE_RECORDS = {
+    "meeting": "meetings",
+    "activity": "activities",
+    "photo": "photos",
+    "room": "rooms",
+    "booking": "bookings",
+}
 
 
 def workspace(get, post, *, record=None, extra=None, post_writes=()):
@@ -214,6 +224,81 @@ def committee_action(writes):
     return Entry(review_versions, expect)
 
 
+def add_rooms(world):
+    """A room in each alliance's building and a booking of next month by its keeper (self-service),
+    and an application waiting to join A; made once per world."""
+    if hasattr(world, "rooms"):
+        return
+    world.rooms, world.bookings = {}, {}
+    day = timezone.localdate() + timedelta(days=30)
+    for key, alliance in world.alliances.items():
+        room = Facility.objects.filter(building=alliance.building).first()
+        world.rooms[key] = room or Facility.objects.create(
+            building=alliance.building, name="多媒体室", kind="multimedia"
+        )
+        keeper = alliance.secretaries.first() or world.users["committee"]
+        starts = timezone.make_aware(datetime.combine(day, time(9)))
+        world.bookings[key] = services.booking_save(
+            booking=Booking(
+                facility=world.rooms[key],
+                alliance=alliance,
+                branch=world.leads[key],
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                purpose="主题党日",
+            ),
+            by=keeper,
+        )
+    world.application = services.membership_apply(
+        membership=Membership(alliance=world.alliances["A"], branch=BranchFactory(), reason="同楼"),
+        by=world.users["secretary_a"],
+    )
+
+
+def with_rooms(entry):
+    """``entry`` with the rooms, bookings and application of add_rooms in its world."""
+    variants = entry.variants
+
+    def wrapped(world):
+        add_rooms(world)
+        return variants(world)
+
+    entry.variants = wrapped
+    return entry
+
+
+def decision(writes, variants):
+    """A committee decision on an application or a founding (POST only), as committee_action."""
+
+    def expect(role, variant, method):
+        if role == "anonymous":
+            return answer(LOGIN)
+        if role not in COMMITTEE:
+            return answer(403)
+        if method == "get":
+            return answer(405)
+        return answer(302, writes.get(variant, ()))
+
+    return with_rooms(Entry(variants, expect))
+
+
+def applications(world):
+    return {"pending": {"pk": world.application.pk}}
+
+
+def foundings(world):
+    return {"proposed": {"pk": world.alliances["P"].pk}, "active": {"pk": world.alliances["A"].pk}}
+
+
+def public_rooms(world):
+    return {"public": {"pk": world.rooms["A"].pk}, "proposed": {"pk": world.rooms["P"].pk}}
+
+
+COMMITTEE_PAGE = {
+    "anonymous": (LOGIN, LOGIN),
+    **dict.fromkeys(COMMITTEE, (200, 405)),
+    "*": (403, 403),
+}
 PUBLIC = ["alliances_publicversion", "alliances_publicphoto"]  # a record's versions go with it
 RECORD_TABLES = {
     "meeting": ["alliances_jointmeeting", "alliances_attendance", "alliances_photo", *PUBLIC],
@@ -373,6 +458,28 @@ MATRIX = {
     "workspace:evaluation_criteria": evaluation_page(200, 400),
     "workspace:evaluation_notice": evaluation_page(200, 400),
     "workspace:evaluation_adjust": evaluation_page(200, 400, evaluated_alliances),
+    # Self-service (issue 16). An empty POST: a form with its errors, or, for decisions, a
+    # refusal without a reason is a message; approving the waiting application or founding
+    # decides it. Cancelling the keeper's booking of next month deletes it (rolled back).
+    "alliances:room": with_rooms(public_or_hidden((200, 405), (404, 405), public_rooms)),
+    "workspace:rooms": workspace(200, 405),
+    "workspace:room_week": with_rooms(workspace(200, 400, record="room")),
+    "workspace:booking_cancel": with_rooms(
+        workspace(200, 302, record="booking", post_writes=["alliances_booking", AUDIT])
+    ),
+    "workspace:applications": workspace(200, 400),
+    "workspace:application_queue": with_rooms(by_role(COMMITTEE_PAGE)),
+    "workspace:application_approve": decision(
+        {"pending": ["alliances_membership", "alliances_rotationslot", AUDIT]}, applications
+    ),
+    "workspace:application_refuse": decision({}, applications),
+    "workspace:founding_new": by_role(
+        {"anonymous": (LOGIN, LOGIN), **dict.fromkeys(COMMITTEE, (200, 400)), "*": (403, 403)}
+    ),
+    "workspace:founding_approve": decision(
+        {"proposed": ["alliances_alliance", "alliances_membership", AUDIT]}, foundings
+    ),
+    "workspace:founding_refuse": decision({}, foundings),
 }
 
 # ------------------------------------------------------------------------------------------
