@@ -223,19 +223,23 @@ class RecordFormView(KeptAllianceMixin, View):
 
     def post(self, request, slug, pk=None):
         record = self.get_object(pk)
-        earlier = pk is None and services.earlier_submission(
-            self.model, self.alliance, request.POST.get("form_token")
+        form = self.make_form(record, request.POST, request.FILES)
+        valid = form.is_valid()
+        # A double click, or the browser's Back and 保存: the first submission is saved (and
+        # would now fail as a second regular meeting of the quarter); show it.
+        earlier = pk is None and services.duplicate_of(
+            form.instance, form.attendance(), request.POST.get("form_token"), request.user
         )
-        if earlier:  # a double click: the first submission is saved, show it
+        if earlier:
             messages.info(request, "这份记录已经保存过了，没有重复登记。")
             return redirect(self.edit_url(earlier))
-        form = self.make_form(record, request.POST, request.FILES)
-        if not form.is_valid():
+        if not valid:
             return self.render(record, form, status=400)
         try:
             saved = services.record_save(
                 record=form.save(commit=False),
                 attendance=form.attendance(),
+                guests=form.guests(),
                 photos=form.new_photos(),
                 token=form.cleaned_data["form_token"] if pk is None else None,
                 by=request.user,

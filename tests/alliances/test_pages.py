@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alliances import services
-from alliances.models import FIRST_YEAR, Alliance, Attendance, Photo
+from alliances.models import FIRST_YEAR, Alliance, Attendance, Photo, quarter_of
 from portal.models import SiteSettings
 from tests.alliances.test_applications import apply
 from tests.factories import (
@@ -214,12 +214,15 @@ def test_unknown_alliance_is_a_404(client, db):
 def grow(alliance, lead, members, activities):
     branches = [MembershipFactory(alliance=alliance).branch for _ in range(members)]
     for n in range(activities):
+        day = date(timezone.localdate().year, 1 + n % 12, 1 + n % 27)
+        studied = alliance.activities.filter(year=day.year, quarter=quarter_of(day))
         activity = ActivityFactory(
             alliance=alliance,
             host=lead,
-            held_on=date(timezone.localdate().year, 1 + n % 12, 1 + n % 27),
+            held_on=day,
             line=["study", "core", "team"][n % 3],
-            is_central_study=n % 5 == 0,
+            # one per quarter, as the constraint asks
+            is_central_study=n % 5 == 0 and not studied.filter(is_central_study=True).exists(),
         )
         Attendance.objects.create(
             activity=activity, branch=branches[n % len(branches)], head_count=5
