@@ -46,6 +46,7 @@ from .models import (
     PublicVersion,
     quarter_of,
 )
+from .recovery import RecoverFormMixin
 
 
 class LoginView(auth_views.LoginView):
@@ -169,7 +170,7 @@ def _report_due(phase, today):
     return today.month >= starts[phase]
 
 
-class RecordFormView(KeptAllianceMixin, View):
+class RecordFormView(RecoverFormMixin, KeptAllianceMixin, View):
     """Create (no ``pk``) or edit a meeting or activity of the alliance."""
 
     model = None
@@ -219,7 +220,7 @@ class RecordFormView(KeptAllianceMixin, View):
 
     def get(self, request, slug, pk=None):
         record = self.get_object(pk)
-        return self.render(record, self.make_form(record))
+        return self.render(record, self.make_form(record, self.recovered()))
 
     def post(self, request, slug, pk=None):
         record = self.get_object(pk)
@@ -376,7 +377,7 @@ class PhotoDeleteView(KeptAllianceMixin, View):
         return redirect(f"workspace:{name}", slug=self.alliance.slug, pk=record.pk)
 
 
-class YearDocumentView(KeptAllianceMixin, View):
+class YearDocumentView(RecoverFormMixin, KeptAllianceMixin, View):
     """Edit one yearly document (the annual plan or a phase report) of the alliance."""
 
     form_class = None
@@ -387,7 +388,7 @@ class YearDocumentView(KeptAllianceMixin, View):
 
     def get(self, request, slug, year, **kwargs):
         instance = self.lookup(_year_or_404(year), **kwargs)
-        return self.render(self.form_class(instance=instance), year, **kwargs)
+        return self.render(self.form_class(self.recovered(), instance=instance), year, **kwargs)
 
     def post(self, request, slug, year, **kwargs):
         instance = self.lookup(_year_or_404(year), **kwargs)
