@@ -198,7 +198,16 @@ class AllianceAdmin(KeptOnlyMixin, RefusedSaveMixin, AuditedModelAdmin):
 
     alliance_path = None
     ordering = Alliance._meta.ordering  # as BuildingAdmin: kept in the GROUP BY query
-    list_display = ["name", "kind", "status", "building", "rotation", "member_total", "founded_on"]
+    list_display = [
+        "name",
+        "position",
+        "kind",
+        "status",
+        "building",
+        "rotation",
+        "member_total",
+        "founded_on",
+    ]
     list_filter = ["kind", "status", "rotation", "building"]
     list_select_related = ["building"]
     search_fields = ["name", "slug"]
@@ -207,7 +216,7 @@ class AllianceAdmin(KeptOnlyMixin, RefusedSaveMixin, AuditedModelAdmin):
     inlines = [MembershipInline, RuleInline]
     actions = ["approve_founding", "reject_founding"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "kind", "status", "building", "rotation"]}),
+        (None, {"fields": ["name", "slug", "position", "kind", "status", "building", "rotation"]}),
         (
             "组织",
             {

@@ -14,7 +14,7 @@ from django.utils import timezone
 from portal.richtext import RichTextWidget
 from portal.uploads import clean_image
 
-from . import plausibility
+from . import plausibility, selectors
 from .filters import YEAR_ERROR
 from .models import FIRST_YEAR, Activity, AnnualPlan, Branch, JointMeeting, PhaseReport, Photo
 from .publishing import news_sections
@@ -274,7 +274,7 @@ class PhaseReportForm(forms.ModelForm):
 
 class OverviewSortForm(forms.Form):
     SORTS = {
-        "name": "联盟名称",
+        "name": "联盟顺序",
         "-activities": "活动数（多到少）",
         "-participation": "参加人次（多到少）",
         "-meetings": "按时召开例会（多到少）",
@@ -287,8 +287,7 @@ class OverviewSortForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        this_year = timezone.localdate().year
-        self.fields["year"].choices = [(y, f"{y}年") for y in range(this_year, FIRST_YEAR - 1, -1)]
+        self.fields["year"].choices = [(y, f"{y}年") for y in selectors.record_years()]
 
 
 class PublicVersionForm(forms.Form):

@@ -442,9 +442,17 @@ class ReportView(YearDocumentView):
         return f"{year}年{PhaseReport.Phase(phase).label}阶段报告"
 
 
+def _ledger_year_or_404(alliance, year):
+    """A year of the alliance's ledger: this year or one with its records."""
+    years = selectors.record_years([alliance])
+    if year not in years:
+        raise Http404("没有这一年的台账")
+    return year, years
+
+
 class LedgerView(KeptAllianceMixin, View):
     def get(self, request, slug, year):
-        year = _year_or_404(year)
+        year, years = _ledger_year_or_404(self.alliance, year)
         rows = ledger_rows(self.alliance, year)
         return render(
             request,
@@ -453,22 +461,14 @@ class LedgerView(KeptAllianceMixin, View):
                 year=year,
                 rows=rows,
                 quarters=selectors.compliance([self.alliance], year)[self.alliance.pk],
-                other_years=[
-                    other
-                    for other in range(
-                        timezone.localdate().year,
-                        max(self.alliance.founded_on.year, FIRST_YEAR) - 1,
-                        -1,
-                    )
-                    if other != year
-                ],
+                other_years=[other for other in years if other != year],
             ),
         )
 
 
 class LedgerExcelView(KeptAllianceMixin, View):
     def get(self, request, slug, year):
-        year = _year_or_404(year)
+        year, _ = _ledger_year_or_404(self.alliance, year)
         rows = ledger_rows(self.alliance, year)
         return xlsx_response(
             f"{self.alliance.name}{year}年台账.xlsx", ledger_sheets(self.alliance, year, rows)

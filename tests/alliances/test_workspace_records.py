@@ -247,7 +247,9 @@ def test_a_record_dated_before_the_first_year_is_refused_with_a_clear_message(lo
 def test_the_ledger_of_a_year_before_the_first_is_a_404(logged_in, setup):
     url = reverse("workspace:ledger", args=["a", FIRST_YEAR - 1])
     assert logged_in.get(url).status_code == 404
-    assert logged_in.get(reverse("workspace:ledger", args=["a", FIRST_YEAR])).status_code == 200
+    # A year without the alliance's records is none of its ledger's years; this year is.
+    assert logged_in.get(reverse("workspace:ledger", args=["a", FIRST_YEAR])).status_code == 404
+    assert logged_in.get(reverse("workspace:ledger", args=["a", 2025])).status_code == 200
 
 
 def build_year(setup):
@@ -299,9 +301,9 @@ def ledger_tools_text(client, year):
 
 def test_the_ledger_links_to_its_other_years_under_a_label(logged_in, setup):
     assert ledger_tools_text(logged_in, 2025) == "下载 Excel 打印"
-    alliance = setup[0]
-    alliance.founded_on = date(2023, 6, 1)
-    alliance.save()
+    alliance, lead = setup[0], setup[1]
+    for day in (date(2023, 6, 1), date(2024, 3, 1)):  # the years with records are offered
+        MeetingFactory(alliance=alliance, host=lead, held_on=day)
     # Read out as “打印 其他年度：2024年、2023年”, not “打印2024年2023年”.
     assert ledger_tools_text(logged_in, 2025) == "下载 Excel 打印 其他年度：2024年、2023年"
     assert ledger_tools_text(logged_in, 2024) == "下载 Excel 打印 其他年度：2025年、2023年"
