@@ -14,7 +14,7 @@ from django.utils import timezone
 from portal.admin import AuditedModelAdmin, ReadOnlyAdmin, SafeChoicesMixin
 from portal.mixins import IdsFirstPaginator
 
-from . import selectors, services
+from . import plausibility, selectors, services
 from .access import is_committee, kept_alliances
 from .forms import ActivityAdminForm, MeetingAdminForm
 from .models import (
@@ -198,7 +198,16 @@ class AllianceAdmin(KeptOnlyMixin, RefusedSaveMixin, AuditedModelAdmin):
 
     alliance_path = None
     ordering = Alliance._meta.ordering  # as BuildingAdmin: kept in the GROUP BY query
-    list_display = ["name", "kind", "status", "building", "rotation", "member_total", "founded_on"]
+    list_display = [
+        "name",
+        "position",
+        "kind",
+        "status",
+        "building",
+        "rotation",
+        "member_total",
+        "founded_on",
+    ]
     list_filter = ["kind", "status", "rotation", "building"]
     list_select_related = ["building"]
     search_fields = ["name", "slug"]
@@ -207,7 +216,7 @@ class AllianceAdmin(KeptOnlyMixin, RefusedSaveMixin, AuditedModelAdmin):
     inlines = [MembershipInline, RuleInline]
     actions = ["approve_founding", "reject_founding"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "kind", "status", "building", "rotation"]}),
+        (None, {"fields": ["name", "slug", "position", "kind", "status", "building", "rotation"]}),
         (
             "组织",
             {
@@ -360,17 +369,38 @@ class AttendanceFormSet(forms.BaseInlineFormSet):
             if form.instance.branch_id and not form.cleaned_data.get("DELETE")
         }
 
+    def guests(self):
+        """{branch id: (guests, reason)}: the people beyond the branch's party members."""
+        return {
+            form.instance.branch_id: (form.instance.guests, form.instance.guests_reason)
+            for form in self.forms
+            if form.instance.branch_id and not form.cleaned_data.get("DELETE")
+        }
+
     def clean(self):
         super().clean()
         if self.instance.alliance_id:  # else the record's own form says what is missing
             services.check_members(self.instance, self.attendance())
+        # The rows changed here, as services.record_save checks them: shown on this page.
+        changed = [
+            form.instance
+            for form in self.forms
+            if form.has_changed()
+            and form.instance.branch_id
+            and not form.cleaned_data.get("DELETE")
+        ]
+        plausibility.check_attendance(
+            {row.branch_id: row.branch for row in changed},
+            {row.branch_id: row.head_count for row in changed},
+            {row.branch_id: (row.guests, row.guests_reason) for row in changed},
+        )
 
 
 class AttendanceInline(SafeChoicesMixin, admin.TabularInline):
     model = Attendance
     formset = AttendanceFormSet
     extra = 0
-    fields = ["branch", "head_count"]
+    fields = ["branch", "head_count", "guests", "guests_reason"]
     autocomplete_fields = ["branch"]
 
 
@@ -419,6 +449,7 @@ class RecordAdmin(KeptOnlyMixin, ServiceAdmin):
         services.record_save(
             record=form.instance,
             attendance=attendance.attendance() if attendance else None,
+            guests=attendance.guests() if attendance else None,
             photos=[*photos.new_objects, *(p for p, _ in photos.changed_objects)] if photos else [],
             removed_photos=photos.deleted_objects if photos else [],
             by=request.user,

@@ -329,6 +329,19 @@ def _bookings(alliance, branches, today):
             )
 
 
+def description(alliance, building_name, lead_unit):
+    """The alliance's introduction, with its members counted as they are now (one may have
+    left): a federation is its general branch and the resident branches, an office
+    alliance its lead unit and the others."""
+    members = alliance.memberships.filter(status=Membership.Status.ACTIVE).count()
+    if alliance.kind == Kind.FEDERATION:
+        return (
+            f"由{building_name}的楼宇党总支和{members - 1}个驻楼单位党支部组成，"
+            "党总支统筹协调、驻楼单位党支部共同参与，成员单位轮流主办活动。"
+        )
+    return f"由{building_name}的{members}个单位党组织组成，{lead_unit}牵头，成员单位轮流主办活动。"
+
+
 def load_alliances(stdout):
     today = timezone.localdate()
     first_year = today.year - 1
@@ -353,11 +366,7 @@ def load_alliances(stdout):
             founded_on=founded,
             elected_on=founded if kind == Kind.FEDERATION else None,
             lead_secretary_name=LEAD_SECRETARIES.get(slug, ""),
-            description=(
-                f"由{building_name}内的{len(units)}个单位党组织组成，"
-                f"{'党总支统筹协调、驻楼单位党支部共同参与' if kind == Kind.FEDERATION else lead_unit + '牵头'}，"
-                "成员单位轮流主办活动。"
-            ),
+            position=(seed + 1) * 10,  # as listed above: 第一, 第二, 第三联盟 in that order
         )
         lead = _branch(lead_unit, building)
         members = [
@@ -379,6 +388,8 @@ def load_alliances(stdout):
                     left_on=left,
                 )
             )
+        alliance.description = description(alliance, building_name, lead_unit)
+        alliance.save(update_fields=["description"])
         for position, (rule_kind, title, text) in enumerate(RULES):
             AllianceRule.objects.create(
                 alliance=alliance,
@@ -394,7 +405,8 @@ def load_alliances(stdout):
         _bookings(alliance, [m.branch for m in members], today)
         services.rotation_freeze(alliance=alliance, today=today)
         created += 1
-        stdout.write(f"  {name}：1+{len(units)}，{alliance.activities.count()} 项活动")
+        others = alliance.memberships.filter(status=Membership.Status.ACTIVE).count() - 1
+        stdout.write(f"  {name}：1+{others}，{alliance.activities.count()} 项活动")
     alliance_slug, unit = PENDING_APPLICATION
     alliance = Alliance.objects.get(slug=alliance_slug)
     branch = _branch(unit, alliance.building)

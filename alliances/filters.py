@@ -1,16 +1,17 @@
 import django_filters
 from django import forms
-from django.utils import timezone
 
 from .models import FIRST_YEAR, Alliance, Branch, Line, PublicVersion
+from .selectors import published_years
 
-YEAR_ERROR = {"invalid_choice": f"没有“%(value)s”这个年度：年度从 {FIRST_YEAR} 年起，到明年为止。"}
+YEAR_ERROR = {
+    "invalid_choice": f"没有“%(value)s”这个年度的记录：请从列表中选择年度（{FIRST_YEAR} 年起）。"
+}
 
 
-def year_choices():
-    return [
-        (year, f"{year}年") for year in range(timezone.localdate().year + 1, FIRST_YEAR - 1, -1)
-    ]
+def year_choices(years=None):
+    """(year, "2025年") for the years with published records (selectors.published_years)."""
+    return [(year, f"{year}年") for year in (published_years() if years is None else years)]
 
 
 class ActivityFilter(django_filters.FilterSet):
@@ -91,3 +92,9 @@ class YearForm(forms.Form):
         empty_value=None,
         error_messages=YEAR_ERROR,
     )
+
+    def __init__(self, *args, years=None, **kwargs):
+        """``years``: the years to offer (default: those with published records)."""
+        super().__init__(*args, **kwargs)
+        if years is not None:
+            self.fields["year"].choices = year_choices(years)

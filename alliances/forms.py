@@ -14,6 +14,7 @@ from django.utils import timezone
 from portal.richtext import RichTextWidget
 from portal.uploads import clean_image
 
+from . import plausibility, selectors
 from .feedback_forms import ReferencePick
 from .filters import YEAR_ERROR
 from .models import FIRST_YEAR, Activity, AnnualPlan, Branch, JointMeeting, PhaseReport, Photo
@@ -78,9 +79,9 @@ class RecordChecks:
 class ActivityChecks(RecordChecks):
     def clean(self):
         cleaned = super().clean()
-        held_on, status = cleaned.get("held_on"), cleaned.get("status")
-        if held_on and status == Activity.Status.HELD and held_on > timezone.localdate():
-            self.add_error("status", "活动日期在今天之后，状态应为“计划中”。")
+        errors = plausibility.activity_date_errors(cleaned.get("held_on"), cleaned.get("status"))
+        if errors and "status" in self.fields:
+            self.add_error(None, errors)
         return cleaned
 
 
@@ -106,6 +107,18 @@ class RecordForm(RecordChecks, forms.ModelForm):
         help_text="一句话说明照片内容，供读屏软件朗读；不填则用活动名称。",
     )
     form_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    guests_confirmed = forms.BooleanField(
+        label="有列席人员",
+        required=False,
+        help_text="某单位参加的人数超过了它的党员人数（例如邀请了群众、外单位人员）时勾选；"
+        "超出的人数记为列席人员，不计入党员参加人次。",
+    )
+    guests_reason = forms.CharField(
+        label="列席人员说明",
+        max_length=200,
+        required=False,
+        help_text="例如“邀请社区群众代表3人”。",
+    )
 
     def __init__(self, *args, alliance, members, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,8 +129,15 @@ class RecordForm(RecordChecks, forms.ModelForm):
         self.fields["held_on"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         if not self.is_bound:
             self.initial.setdefault("form_token", uuid.uuid4())
-        existing = self.instance.attendance.all() if self.instance.pk else []
-        counts = {row.branch_id: row.head_count for row in existing}
+        existing = list(self.instance.attendance.all()) if self.instance.pk else []
+        for row in existing:
+            row.total = row.head_count + row.guests  # people who came, as the form asks
+        self._stored = {row.branch_id: row for row in existing}
+        counts = {row.branch_id: row.total for row in existing}
+        reasons = [row.guests_reason for row in existing if row.guests]
+        if reasons:
+            self.initial.setdefault("guests_confirmed", True)
+            self.initial.setdefault("guests_reason", reasons[0])
         for membership in members:
             self.fields[self.attendance_field(membership.branch_id)] = forms.IntegerField(
                 label=membership.branch.unit,
@@ -138,10 +158,68 @@ class RecordForm(RecordChecks, forms.ModelForm):
     def attendance_fields(self):
         return [self[self.attendance_field(m.branch_id)] for m in self.members]
 
-    def attendance(self):
+    def people(self):
+        """{branch id: people who came from it}, as typed."""
         return {
             m.branch_id: self.cleaned_data.get(self.attendance_field(m.branch_id)) or 0
             for m in self.members
+        }
+
+    def over(self):
+        """[(branch, people)] typed above the branch's party members; a count left as it was
+        is not (the branch may have shrunk since the record was made)."""
+        typed = {
+            branch: people
+            for branch, people in self.people().items()
+            if branch not in self._stored or people != self._stored[branch].total
+        }
+        return plausibility.over_members({m.branch_id: m.branch for m in self.members}, typed)
+
+    def clean(self):
+        cleaned = super().clean()
+        confirmed = cleaned.get("guests_confirmed")
+        over = self.over()
+        for branch, people in over if not confirmed else []:
+            self.add_error(
+                self.attendance_field(branch.pk),
+                plausibility.over_message(branch, people)
+                + "请勾选下方的“有列席人员”并写明情况，或改正人数。",
+            )
+        if confirmed and over and not cleaned.get("guests_reason", "").strip():
+            self.add_error(
+                "guests_reason", "请说明列席人员是哪些人（例如邀请的群众、外单位人员）。"
+            )
+        return cleaned
+
+    def _split(self):
+        """{branch id: (party members, guests)}: a count left as it was keeps its split; a
+        branch confirmed to have sent more than its members sent guests beyond them."""
+        over = {branch.pk for branch, _ in self.over()}
+        if not self.cleaned_data.get("guests_confirmed"):
+            over = set()
+        members = {m.branch_id: m.branch.member_count for m in self.members}
+        split = {}
+        for branch, people in self.people().items():
+            row = self._stored.get(branch)
+            if row and people == row.total:
+                split[branch] = (row.head_count, row.guests)
+            elif branch in over:
+                split[branch] = (members[branch], people - members[branch])
+            else:
+                split[branch] = (people, 0)
+        return split
+
+    def attendance(self):
+        """{branch id: party members who came}, for services.record_save."""
+        return {branch: members for branch, (members, _) in self._split().items()}
+
+    def guests(self):
+        """{branch id: (guests, reason)}, for services.record_save."""
+        reason = self.cleaned_data.get("guests_reason", "").strip()
+        return {
+            branch: (count, reason or self._stored[branch].guests_reason)
+            for branch, (_, count) in self._split().items()
+            if count
         }
 
     def new_photos(self):
@@ -197,7 +275,7 @@ class PhaseReportForm(forms.ModelForm):
 
 class OverviewSortForm(forms.Form):
     SORTS = {
-        "name": "联盟名称",
+        "name": "联盟顺序",
         "-activities": "活动数（多到少）",
         "-participation": "参加人次（多到少）",
         "-meetings": "按时召开例会（多到少）",
@@ -210,8 +288,7 @@ class OverviewSortForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        this_year = timezone.localdate().year
-        self.fields["year"].choices = [(y, f"{y}年") for y in range(this_year, FIRST_YEAR - 1, -1)]
+        self.fields["year"].choices = [(y, f"{y}年") for y in selectors.record_years()]
 
 
 class PublicVersionForm(forms.Form):

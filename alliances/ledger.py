@@ -21,6 +21,7 @@ COLUMNS = [
     ("轮值（主办）单位", 18),
     ("参加单位及人数", 34),
     ("参加人数", 9),
+    ("列席人数", 9),
     ("主要内容", 44),
     ("成效/议定事项", 30),
     ("照片", 6),
@@ -37,7 +38,8 @@ class LedgerRow:
     venue: str
     host: str
     attendance: str
-    total: int
+    total: int  # party members: the participation the committee counts
+    guests: int  # 列席人员, beyond the branches' members
     content: str
     outcome: str
     photos: int
@@ -54,6 +56,7 @@ class LedgerRow:
             self.host,
             self.attendance,
             self.total,
+            self.guests,
             self.content,
             self.outcome,
             self.photos,
@@ -64,6 +67,14 @@ def _attendance_rows():
     return Prefetch(
         "attendance", queryset=Attendance.objects.select_related("branch").order_by("pk")
     )
+
+
+def _attended(row):
+    """“审计局12人（另列席3人：邀请社区群众）”: guests beside, never inside, the members."""
+    text = f"{row.branch.unit}{row.head_count}人"
+    if row.guests:
+        text += f"（另列席{row.guests}人：{row.guests_reason}）"
+    return text
 
 
 def ledger_rows(alliance, year):
@@ -119,8 +130,9 @@ def ledger_rows(alliance, year):
                 line=line,
                 venue=record.venue,
                 host=record.host.unit,
-                attendance="、".join(f"{row.branch.unit}{row.head_count}人" for row in attendance),
+                attendance="、".join(_attended(row) for row in attendance),
                 total=sum(row.head_count for row in attendance),
+                guests=sum(row.guests for row in attendance),
                 content=content,
                 outcome=outcome,
                 photos=record.photo_count,

@@ -161,6 +161,12 @@ class Alliance(models.Model):
         help_text="在网站的联盟页面上公开显示的书记姓名；联系方式另行保存，不公开。",
     )
     dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+    position = models.PositiveSmallIntegerField(
+        "排序",
+        null=True,
+        blank=True,
+        help_text="数字小的排在前面（第一联盟在第二联盟之前）；不填的排在最后。",
+    )
     secretaries = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name="台账维护人（书记、联络员）",
@@ -173,7 +179,9 @@ class Alliance(models.Model):
     class Meta:
         verbose_name = "党建联盟"
         verbose_name_plural = "党建联盟"
-        ordering = ["kind", "name", "pk"]
+        # An explicit order (第一, 第二, … 第十): names sorted by character code put 第十
+        # before 第二. The directory, the workspace, the overview and the admin all use it.
+        ordering = [F("position").asc(nulls_last=True), "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="federation") | Q(building__isnull=False),
@@ -463,6 +471,18 @@ class Activity(AllianceRecord):
         verbose_name_plural = "联办活动"
         ordering = ["-held_on", "-pk"]
         default_related_name = "activities"
+        constraints = [
+            # DOMAIN.md: at least one centralised study per quarter; a second one ticked is a
+            # slip that would count the quarter twice. A cancelled one makes way for another.
+            models.UniqueConstraint(
+                fields=["alliance", "year", "quarter"],
+                condition=Q(is_central_study=True) & ~Q(status="cancelled"),
+                name="one_central_study_per_quarter",
+                violation_error_message=(
+                    "本季度的集中学习已经登记过了；其他学习活动请取消勾选“季度集中学习”。"
+                ),
+            ),
+        ]
         indexes = [
             models.Index(fields=["alliance", "year", "quarter"], name="activity_alliance_quarter"),
             # The public list's order, with the alliance its filter reads: its pages are
@@ -478,7 +498,12 @@ class Activity(AllianceRecord):
 
 
 class Attendance(models.Model):
-    """Head count of one branch at one meeting or activity."""
+    """Head count of one branch at one meeting or activity.
+
+    ``head_count`` counts the branch's party members and so never exceeds its member count
+    (services.check_attendance); people beyond them (guests, 列席人员) are ``guests``, kept
+    apart with the secretary's reason, so that participation (÷ members) is not inflated.
+    """
 
     meeting = models.ForeignKey(
         JointMeeting, null=True, blank=True, on_delete=models.CASCADE, related_name="attendance"
@@ -488,6 +513,10 @@ class Attendance(models.Model):
     )
     branch = models.ForeignKey(Branch, verbose_name="党组织", on_delete=models.PROTECT)
     head_count = models.PositiveIntegerField("参加人数")
+    guests = models.PositiveIntegerField(
+        "列席人数", default=0, help_text="超出该单位党员人数的参加人员，如邀请的群众、外单位人员。"
+    )
+    guests_reason = models.CharField("列席说明", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "参加情况"
@@ -509,9 +538,16 @@ class Attendance(models.Model):
                 name="one_attendance_per_activity_branch",
                 violation_error_message="同一单位的参加人数只能填写一次。",
             ),
+            models.CheckConstraint(
+                condition=Q(guests=0) | ~Q(guests_reason=""),
+                name="attendance_guests_have_reason",
+                violation_error_message="有列席人员时，请说明是哪些人员参加。",
+            ),
         ]
 
     def __str__(self):
+        if self.guests:
+            return f"{self.branch}：{self.head_count}人（另列席{self.guests}人）"
         return f"{self.branch}：{self.head_count}人"
 
 

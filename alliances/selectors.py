@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from . import rotation
 from .models import (
+    FIRST_YEAR,
     Activity,
     Alliance,
     Attendance,
@@ -47,7 +48,8 @@ def public_alliances():
 def directory():
     """[(kind label, [(building or None, [alliances])])] in display order."""
     grouped = defaultdict(lambda: defaultdict(list))
-    for alliance in public_alliances().order_by("kind", "building__name", "name", "pk"):
+    # Within a kind, in the alliances' own order (a building first where its first one is).
+    for alliance in public_alliances().order_by("kind", *Alliance._meta.ordering):
         grouped[alliance.kind][alliance.building].append(alliance)
     return [
         (label, list(grouped[kind].items()))
@@ -245,7 +247,7 @@ class OverviewRow:
 
 
 OVERVIEW_SORTS = {
-    "name": lambda row: row.alliance.name,
+    "name": lambda row: 0,  # the alliances' own order (Alliance.position), kept by sorted()
     "-activities": lambda row: -row.activities,
     "-participation": lambda row: -row.participation,
     "-meetings": lambda row: -row.meetings,
@@ -358,3 +360,34 @@ def public_figures(year, alliance=None):
         "activities_per_quarter": [(f"第{q}季度", per_quarter[q]) for q in range(1, 5)],
         "activities_per_line": [(label, per_line[value]) for value, label in Line.choices],
     }
+
+
+def record_years(alliances=None):
+    """The years a staff selector offers, newest first: this year and those in which
+    ``alliances`` (all if None) have a meeting or activity, from FIRST_YEAR to next year.
+    One query."""
+    meetings, activities = JointMeeting.objects.order_by(), Activity.objects.order_by()
+    if alliances is not None:
+        meetings, activities = (
+            meetings.filter(alliance__in=alliances),
+            activities.filter(alliance__in=alliances),
+        )
+    found = meetings.values_list("year", flat=True).union(activities.values_list("year", flat=True))
+    return _in_range(found)
+
+
+def published_years(alliance=None):
+    """The years a reader's selector offers, newest first: this year and those with a
+    published meeting or activity (of ``alliance``, if given). One query."""
+    versions = published_versions().order_by()
+    if alliance is not None:
+        versions = versions.filter(alliance=alliance)
+    return _in_range(day.year for day in versions.dates("held_on", "year"))
+
+
+def _in_range(years):
+    this_year = timezone.localdate().year
+    return sorted(
+        {year for year in years if FIRST_YEAR <= year <= this_year + 1} | {this_year},
+        reverse=True,
+    )

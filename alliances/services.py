@@ -6,6 +6,7 @@ later join, leave or reorder can change who hosted in the past.
 """
 
 import uuid
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -13,10 +14,20 @@ from django.db.models import Max
 from django.utils import timezone
 
 from portal import audit
+from portal.richtext import RichTextField, sanitize_html
 
-from . import feedback, rotation
+from . import feedback, plausibility, rotation
 from .access import COMMITTEE_PERMISSION
-from .models import Alliance, Booking, Branch, Facility, JointMeeting, Membership, RotationSlot
+from .models import (
+    Activity,
+    Alliance,
+    Booking,
+    Branch,
+    Facility,
+    JointMeeting,
+    Membership,
+    RotationSlot,
+)
 from .selectors import rotation_data
 
 
@@ -458,6 +469,15 @@ def _attendance_of(record):
     return {row.branch_id: row.head_count for row in record.attendance.all()}
 
 
+def _guests_of(record):
+    """{branch id: (guests, reason)} of the rows with guests (列席人员)."""
+    return {
+        row.branch_id: (row.guests, row.guests_reason)
+        for row in record.attendance.all()
+        if row.guests
+    }
+
+
 class DuplicateSubmission(Exception):
     """The same form was sent twice; ``record`` is what the first submission saved."""
 
@@ -473,6 +493,39 @@ def earlier_submission(model, alliance, token):
     except ValueError:
         return None
     return model.objects.filter(alliance=alliance, submission_token=token).first()
+
+
+# How long a record counts as "just saved" for identical_record: the browser's Back, then
+# 保存, happens within minutes; two identical records an hour apart were meant.
+DUPLICATE_WINDOW = timedelta(hours=1)
+
+
+def identical_record(record, attendance, by):
+    """A record of the same alliance that ``by`` saved within DUPLICATE_WINDOW with the same
+    fields and attendance as ``record`` (unsaved): the same form sent again with a new token,
+    as after the browser's Back button (which reloads the form) and 保存."""
+    model = type(record)
+    values = {}
+    for name in RECORD_FIELDS[model._meta.model_name]:
+        value = getattr(record, name)
+        if isinstance(model._meta.get_field(name.removesuffix("_id")), RichTextField):
+            value = sanitize_html(value)  # as saved
+        values[name] = value
+    wanted = {branch: heads for branch, heads in attendance.items() if heads}
+    candidates = model.objects.filter(
+        alliance=record.alliance_id,
+        created_by=by,
+        created_at__gte=timezone.now() - DUPLICATE_WINDOW,
+        **values,
+    ).prefetch_related("attendance")
+    return next((c for c in candidates if _attendance_of(c) == wanted), None)
+
+
+def duplicate_of(record, attendance, token, by):
+    """What an earlier submission of this new record's form saved, if any: by the form's
+    one-time token, or by identical content (identical_record)."""
+    earlier = earlier_submission(type(record), record.alliance, token)
+    return earlier or identical_record(record, attendance, by)
 
 
 def check_members(record, attendance):
@@ -505,28 +558,50 @@ def _save_photos(record, photos, removed):
         photo.save()
 
 
+def _check_plausible(record, wanted, guests, before_attendance, before_guests):
+    """The rules of alliances.plausibility and the model's constraints, as ValidationErrors.
+
+    Head counts are checked where they change: a branch that has shrunk since does not block
+    the correction of an old record's topic."""
+    changed = {b: heads for b, heads in wanted.items() if before_attendance.get(b) != heads}
+    new_guests = {b: g for b, g in guests.items() if before_guests.get(b) != g}
+    branches = Branch.objects.in_bulk(changed.keys() | new_guests.keys())
+    plausibility.check_attendance(branches, changed, new_guests)
+    if isinstance(record, Activity):
+        plausibility.check_activity_dates(record)
+    record.clean()  # the year and quarter the constraints are about
+    record.validate_constraints()  # one regular meeting / one central study per quarter
+
+
 @transaction.atomic
-def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=None):
+def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=None, guests=None):
     """Create or change a meeting or activity with its attendance and photos, audited.
 
-    ``attendance`` maps branch ids to head counts (0 or missing: did not attend; None: as
-    it was). ``photos`` are Photo rows to add (a new one without a caption is called after
-    the record, without a position goes last) or change; ``removed_photos`` are deleted.
-    A second submission of the same form (same ``token``) saves nothing and raises
-    DuplicateSubmission.
+    ``attendance`` maps branch ids to the party members who came (0 or missing: did not
+    attend; None: as it was, guests too); ``guests`` maps branch ids to (count, reason) of
+    the people beyond them (列席人员). Implausible figures (alliances.plausibility) and a
+    second regular meeting or central study in a quarter are refused (ValidationError).
+
+    ``photos`` are Photo rows to add (a new one without a caption is called after the
+    record, without a position goes last) or change; ``removed_photos`` are deleted. A second
+    submission of the same form (same ``token``, or the same content: duplicate_of) saves
+    nothing and raises DuplicateSubmission.
     """
     model = type(record)
     if token and record.pk is None:
-        earlier = model.objects.filter(submission_token=token).first()
+        earlier = duplicate_of(record, attendance or {}, token, by)
         if earlier:
             raise DuplicateSubmission(earlier)
         record.submission_token = token
     before = model.objects.filter(pk=record.pk).first() if record.pk else None
     before_attendance = _attendance_of(before) if before else {}
+    before_guests = _guests_of(before) if before else {}
     if attendance is None:
-        attendance = before_attendance
+        attendance, guests = before_attendance, before_guests
+    guests = {b: (n, reason.strip()) for b, (n, reason) in (guests or {}).items() if n}
     wanted = {branch: heads for branch, heads in attendance.items() if heads}
-    check_members(record, wanted)
+    check_members(record, {**wanted, **dict.fromkeys(guests, 1)})
+    _check_plausible(record, wanted, guests, before_attendance, before_guests)
     if record.pk is None:
         record.created_by = by
     try:
@@ -539,9 +614,18 @@ def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=N
         raise ValidationError(
             "保存失败：与刚刚登记的记录冲突（例如本季度例会已登记），请刷新后再试。"
         ) from error
-    record.attendance.exclude(branch_id__in=wanted).delete()
-    for branch_id, heads in wanted.items():
-        record.attendance.update_or_create(branch_id=branch_id, defaults={"head_count": heads})
+    present = wanted.keys() | guests.keys()
+    record.attendance.exclude(branch_id__in=present).delete()
+    for branch_id in present:
+        count, reason = guests.get(branch_id, (0, ""))
+        record.attendance.update_or_create(
+            branch_id=branch_id,
+            defaults={
+                "head_count": wanted.get(branch_id, 0),
+                "guests": count,
+                "guests_reason": reason,
+            },
+        )
     added = sum(photo.pk is None for photo in photos)
     _save_photos(record, photos, removed_photos)
     name = model._meta.model_name
@@ -553,6 +637,8 @@ def record_save(*, record, attendance, by, photos=(), removed_photos=(), token=N
     }
     if before_attendance != wanted:
         changes["attendance"] = [before_attendance, wanted]
+    if before_guests != guests:
+        changes["guests"] = [before_guests, guests]
     if added:
         changes["photos_added"] = added
     if len(photos) > added:

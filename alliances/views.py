@@ -24,12 +24,14 @@ LINKED = ("title", "held_on", "meeting_id", "activity_id")
 TRAIL = [("党建联盟", reverse_lazy("alliances:directory"))]
 
 
-def _year(request):
-    """The ?year= of a page, or this year; junk makes the form invalid (a 400)."""
+def _year(request, alliance=None):
+    """The ?year= of a page, or this year; junk, or a year without published records (of
+    ``alliance``), makes the form invalid (a 400)."""
     this_year = timezone.localdate().year
+    years = selectors.published_years(alliance)
     if "year" not in request.GET:
-        return this_year, YearForm(initial={"year": this_year})
-    form = YearForm(request.GET)
+        return this_year, YearForm(initial={"year": this_year}, years=years)
+    form = YearForm(request.GET, years=years)
     if not form.is_valid():
         return None, form
     return form.cleaned_data["year"] or this_year, form
@@ -80,7 +82,7 @@ def alliance_detail(request, slug):
         alliance = selectors.alliance_for_page(slug)
     except Alliance.DoesNotExist:
         raise Http404("没有这个联盟") from None
-    year, form = _year(request)
+    year, form = _year(request, alliance)
     if year is None:
         return render(request, "bad_request.html", {"form": form}, status=400)
     memberships = list(alliance.memberships.all())

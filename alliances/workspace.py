@@ -46,6 +46,7 @@ from .models import (
     PublicVersion,
     quarter_of,
 )
+from .recovery import RecoverFormMixin
 
 
 class LoginView(auth_views.LoginView):
@@ -165,7 +166,7 @@ def _report_due(phase, today):
     return feedback.report_open(phase, today)
 
 
-class RecordFormView(KeptAllianceMixin, View):
+class RecordFormView(RecoverFormMixin, KeptAllianceMixin, View):
     """Create (no ``pk``) or edit a meeting or activity of the alliance."""
 
     model = None
@@ -215,23 +216,27 @@ class RecordFormView(KeptAllianceMixin, View):
 
     def get(self, request, slug, pk=None):
         record = self.get_object(pk)
-        return self.render(record, self.make_form(record))
+        return self.render(record, self.make_form(record, self.recovered()))
 
     def post(self, request, slug, pk=None):
         record = self.get_object(pk)
-        earlier = pk is None and services.earlier_submission(
-            self.model, self.alliance, request.POST.get("form_token")
+        form = self.make_form(record, request.POST, request.FILES)
+        valid = form.is_valid()
+        # A double click, or the browser's Back and 保存: the first submission is saved (and
+        # would now fail as a second regular meeting of the quarter); show it.
+        earlier = pk is None and services.duplicate_of(
+            form.instance, form.attendance(), request.POST.get("form_token"), request.user
         )
-        if earlier:  # a double click: the first submission is saved, show it
+        if earlier:
             messages.info(request, "这份记录已经保存过了，没有重复登记。")
             return redirect(self.edit_url(earlier))
-        form = self.make_form(record, request.POST, request.FILES)
-        if not form.is_valid():
+        if not valid:
             return self.render(record, form, status=400)
         try:
             saved = services.record_save(
                 record=form.save(commit=False),
                 attendance=form.attendance(),
+                guests=form.guests(),
                 photos=form.new_photos(),
                 token=form.cleaned_data["form_token"] if pk is None else None,
                 by=request.user,
@@ -368,7 +373,7 @@ class PhotoDeleteView(KeptAllianceMixin, View):
         return redirect(f"workspace:{name}", slug=self.alliance.slug, pk=record.pk)
 
 
-class YearDocumentView(KeptAllianceMixin, View):
+class YearDocumentView(RecoverFormMixin, KeptAllianceMixin, View):
     """Edit one yearly document (the annual plan or a phase report) of the alliance."""
 
     form_class = None
@@ -379,7 +384,7 @@ class YearDocumentView(KeptAllianceMixin, View):
 
     def get(self, request, slug, year, **kwargs):
         instance = self.lookup(_year_or_404(year), **kwargs)
-        return self.render(self.form_class(instance=instance), year, **kwargs)
+        return self.render(self.form_class(self.recovered(), instance=instance), year, **kwargs)
 
     def post(self, request, slug, year, **kwargs):
         instance = self.lookup(_year_or_404(year), **kwargs)
@@ -438,9 +443,17 @@ class ReportView(YearDocumentView):
         return f"{year}年{PhaseReport.Phase(phase).label}阶段报告"
 
 
+def _ledger_year_or_404(alliance, year):
+    """A year of the alliance's ledger: this year or one with its records."""
+    years = selectors.record_years([alliance])
+    if year not in years:
+        raise Http404("没有这一年的台账")
+    return year, years
+
+
 class LedgerView(KeptAllianceMixin, View):
     def get(self, request, slug, year):
-        year = _year_or_404(year)
+        year, years = _ledger_year_or_404(self.alliance, year)
         rows = ledger_rows(self.alliance, year)
         return render(
             request,
@@ -449,22 +462,14 @@ class LedgerView(KeptAllianceMixin, View):
                 year=year,
                 rows=rows,
                 quarters=selectors.compliance([self.alliance], year)[self.alliance.pk],
-                other_years=[
-                    other
-                    for other in range(
-                        timezone.localdate().year,
-                        max(self.alliance.founded_on.year, FIRST_YEAR) - 1,
-                        -1,
-                    )
-                    if other != year
-                ],
+                other_years=[other for other in years if other != year],
             ),
         )
 
 
 class LedgerExcelView(KeptAllianceMixin, View):
     def get(self, request, slug, year):
-        year = _year_or_404(year)
+        year, _ = _ledger_year_or_404(self.alliance, year)
         rows = ledger_rows(self.alliance, year)
         return xlsx_response(
             f"{self.alliance.name}{year}年台账.xlsx", ledger_sheets(self.alliance, year, rows)

@@ -74,7 +74,9 @@ def meeting_post(alliance, host, attendance=(), photos=(), **fields):
         "topics": "研究第三季度工作",
         "decisions": "",
         "minutes": "",
-        **inline("attendance", [{"branch": b.pk, "head_count": n} for b, n in attendance]),
+        **inline(
+            "attendance", [{"branch": b.pk, "head_count": n, "guests": 0} for b, n in attendance]
+        ),
         **inline("photos", list(photos)),
         **fields,
     }
@@ -142,7 +144,7 @@ def test_a_regular_meeting_saved_by_another_editor_meanwhile_sends_the_editor_ba
     url = reverse("admin:alliances_jointmeeting_add")
     response = staff.post(url, meeting_post(alliance, members[0].branch), follow=True)
     assert response.redirect_chain == [(url, 302)]
-    assert "与刚刚登记的记录冲突" in response.content.decode()
+    assert "本季度的例会已经登记过了" in response.content.decode()
     assert not JointMeeting.objects.exists() and not AuditEntry.objects.exists()
 
 
@@ -218,8 +220,14 @@ def test_attendance_and_photos_edited_in_the_admin_are_audited_like_the_workspac
         inline(
             "attendance",
             [
-                {"id": row.pk, "meeting": meeting.pk, "branch": lead.pk, "head_count": 5},
-                {"branch": other.pk, "head_count": 2},
+                {
+                    "id": row.pk,
+                    "meeting": meeting.pk,
+                    "branch": lead.pk,
+                    "head_count": 5,
+                    "guests": 0,
+                },
+                {"branch": other.pk, "head_count": 2, "guests": 0},
             ],
             initial=1,
         )

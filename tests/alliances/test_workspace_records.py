@@ -127,9 +127,11 @@ def test_double_submission_creates_one_record(logged_in, setup):
 
 
 def test_two_forms_are_two_records(logged_in, setup):
+    """Two forms opened one after the other are two records, unless they say the same
+    (then the second is the first sent again: tests/alliances/test_trusted_records.py)."""
     url = reverse("workspace:activity_new", args=["a"])
     alliance, lead, _, _ = setup
-    for _ in range(2):
+    for venue in ("社区", "嘎查"):
         page = logged_in.get(url)
         token = page.context["form"].initial["form_token"]
         logged_in.post(
@@ -139,7 +141,7 @@ def test_two_forms_are_two_records(logged_in, setup):
                 "line": "practice",
                 "held_on": "2025-08-01",
                 "status": "held",
-                "venue": "社区",
+                "venue": venue,
                 "host": lead.pk,
                 "form_token": token,
             },
@@ -245,7 +247,9 @@ def test_a_record_dated_before_the_first_year_is_refused_with_a_clear_message(lo
 def test_the_ledger_of_a_year_before_the_first_is_a_404(logged_in, setup):
     url = reverse("workspace:ledger", args=["a", FIRST_YEAR - 1])
     assert logged_in.get(url).status_code == 404
-    assert logged_in.get(reverse("workspace:ledger", args=["a", FIRST_YEAR])).status_code == 200
+    # A year without the alliance's records is none of its ledger's years; this year is.
+    assert logged_in.get(reverse("workspace:ledger", args=["a", FIRST_YEAR])).status_code == 404
+    assert logged_in.get(reverse("workspace:ledger", args=["a", 2025])).status_code == 200
 
 
 def build_year(setup):
@@ -297,9 +301,9 @@ def ledger_tools_text(client, year):
 
 def test_the_ledger_links_to_its_other_years_under_a_label(logged_in, setup):
     assert ledger_tools_text(logged_in, 2025) == "下载 Excel 打印"
-    alliance = setup[0]
-    alliance.founded_on = date(2023, 6, 1)
-    alliance.save()
+    alliance, lead = setup[0], setup[1]
+    for day in (date(2023, 6, 1), date(2024, 3, 1)):  # the years with records are offered
+        MeetingFactory(alliance=alliance, host=lead, held_on=day)
     # Read out as “打印 其他年度：2024年、2023年”, not “打印2024年2023年”.
     assert ledger_tools_text(logged_in, 2025) == "下载 Excel 打印 其他年度：2024年、2023年"
     assert ledger_tools_text(logged_in, 2024) == "下载 Excel 打印 其他年度：2025年、2023年"

@@ -101,10 +101,11 @@ def test_the_ledger_keeps_the_numbers_it_computes(client, hostile_year):
         "2025年台账"
     ]
     activity = next(row for row in sheet.iter_rows(min_row=3) if row[3].value == HYPERLINK)
-    number, held_on, *_, total, _, _, photos = activity
+    number, held_on, *_, total, guests, _, _, photos = activity
     assert (number.data_type, number.value) == ("n", 1)
     assert held_on.is_date and held_on.value.date() == date(2025, 2, 28)
     assert (total.data_type, total.value) == ("n", 7)
+    assert (guests.data_type, guests.value) == ("n", 0)  # 列席人数, beside the members
     assert (photos.data_type, photos.value) == ("n", 0)
 
 

@@ -188,11 +188,16 @@ class Command(BaseCommand):
         lines = list(Line)
         span = (today - founded).days
         position = {alliance.pk: n for n, alliance in enumerate(created)}
+        studied = set()  # (alliance, year, quarter): one central study each, as the constraint asks
         for start in range(0, activities, 2000):
             chunk = []
             for number in range(start, min(start + 2000, activities)):
                 n = number % total
                 day = founded + timedelta(days=rng.randrange(max(span, 1)))
+                quarter = (created[n].pk, day.year, (day.month - 1) // 3 + 1)
+                study = number % 25 == 0 and quarter not in studied
+                if study:
+                    studied.add(quarter)
                 chunk.append(
                     Activity(
                         alliance=created[n],
@@ -204,7 +209,7 @@ class Command(BaseCommand):
                         line=lines[number % len(lines)],
                         title=self._text(6),
                         description=f"<p>{self._text(30)}</p>",
-                        is_central_study=number % 25 == 0,
+                        is_central_study=study,
                     )
                 )
             saved = Activity.objects.bulk_create(chunk)
