@@ -209,11 +209,7 @@ def home_context(user, today):
     """The workspace home's part of the cycle: for a secretary, the documents sent back to
     fix and each own alliance's plan and reports of the year; for committee staff, how many
     wait to be read."""
-    alliances = list(
-        Alliance.objects.filter(secretaries=user, status=Alliance.Status.ACTIVE).order_by(
-            "name", "pk"
-        )
-    )
+    alliances = list(Alliance.objects.filter(secretaries=user, status=Alliance.Status.ACTIVE))
     year_slots = slots(alliances, today.year, today)
     return {
         "documents_returned": returned_documents(alliances) if alliances else [],
