@@ -16,6 +16,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from . import publishing, services
+from .feedback import DEADLINES
 from .models import (
     Activity,
     Alliance,
@@ -298,7 +299,7 @@ def _plans(alliance, first_year, today):
             phases.append(PhaseReport.Phase.SUM_UP)
         for phase in phases:
             held = alliance.activities.filter(year=year, status="held")
-            PhaseReport.objects.get_or_create(
+            report, created = PhaseReport.objects.get_or_create(
                 alliance=alliance,
                 year=year,
                 phase=phase,
@@ -311,6 +312,12 @@ def _plans(alliance, first_year, today):
                     or 0,
                 },
             )
+            if created:  # sent a few days before its deadline, as a diligent secretary would
+                due = DEADLINES[phase].due_on(year) - timedelta(days=5)
+                sent = timezone.make_aware(datetime.combine(due, time(10, 0)))
+                PhaseReport.objects.filter(pk=report.pk).update(
+                    submitted_at=min(sent, timezone.now())
+                )
 
 
 def _bookings(alliance, branches, today):
