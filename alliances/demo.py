@@ -15,8 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from . import publishing, services
-from .feedback import DEADLINES
+from . import feedback, publishing, services
 from .models import (
     Activity,
     Alliance,
@@ -313,7 +312,7 @@ def _plans(alliance, first_year, today):
                 },
             )
             if created:  # sent a few days before its deadline, as a diligent secretary would
-                due = DEADLINES[phase].due_on(year) - timedelta(days=5)
+                due = feedback.DEADLINES[phase].due_on(year) - timedelta(days=5)
                 sent = timezone.make_aware(datetime.combine(due, time(10, 0)))
                 PhaseReport.objects.filter(pk=report.pk).update(
                     submitted_at=min(sent, timezone.now())
@@ -566,7 +565,6 @@ def load_feedback(stdout, committee):
     """The committee's reference list, its reading of the plans and reports (last year's
     已阅, one of this year's sent back with a comment, the rest waiting) and two showcased
     activities, through the services of alliances.feedback. Left alone once any exists."""
-    from . import feedback
     from .models import DocumentReview, ReferenceActivity
 
     if DocumentReview.objects.exists() or ReferenceActivity.objects.exists():

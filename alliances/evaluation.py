@@ -38,7 +38,7 @@ from .models import (
     PhaseReport,
     ScoreAdjustment,
 )
-from .selectors import _held_activities, compliance
+from .selectors import compliance, held_activities
 
 Key = Criterion.Key
 CENT = Decimal("0.01")
@@ -276,7 +276,7 @@ def evaluate(year, criteria, today=None):
     )
     ids = [alliance.pk for alliance in alliances]
     quarters = compliance(alliances, year, today)
-    held = _held_activities(ids, year, today)
+    held = held_activities(ids, year, today)
     heads = defaultdict(int)
     for alliance_id, branch_id, people in (
         Attendance.objects.filter(activity__in=held)

@@ -314,20 +314,25 @@ def _lock_waiting(document, by, what):
     return locked
 
 
-@transaction.atomic
-def document_read(*, document, by, comment=""):
-    """已阅: the committee has read the document; an optional comment goes with it."""
+def _decide(document, by, decision, comment, action, summary):
+    """One round of the committee's decision on a waiting document, audited."""
     document = _lock_waiting(document, by, "审阅计划和报告")
-    review = _round(document, Decision.READ, by, comment.strip())
+    review = _round(document, decision, by, comment.strip())
     audit.record(
         by=by,
-        action=f"{document._meta.model_name}.read",
+        action=f"{document._meta.model_name}.{action}",
         obj=document,
-        summary=f"已阅{document}",
+        summary=f"{summary}{document}",
         alliance=document.alliance_id,
         comment=review.comment,
     )
     return review
+
+
+@transaction.atomic
+def document_read(*, document, by, comment=""):
+    """已阅: the committee has read the document; an optional comment goes with it."""
+    return _decide(document, by, Decision.READ, comment, "read", "已阅")
 
 
 @transaction.atomic
@@ -335,17 +340,7 @@ def document_return(*, document, by, comment):
     """退回修改 with the comment the secretary needs to fix it (required)."""
     if not comment.strip():
         raise ValidationError("退回修改时请写明意见，联络员会看到。")
-    document = _lock_waiting(document, by, "审阅计划和报告")
-    review = _round(document, Decision.RETURNED, by, comment.strip())
-    audit.record(
-        by=by,
-        action=f"{document._meta.model_name}.return",
-        obj=document,
-        summary=f"退回修改{document}",
-        alliance=document.alliance_id,
-        comment=review.comment,
-    )
-    return review
+    return _decide(document, by, Decision.RETURNED, comment, "return", "退回修改")
 
 
 # The reference list of activities (活动参考清单) ------------------------------------------

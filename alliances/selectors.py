@@ -118,7 +118,7 @@ class QuarterStatus:
         return STATE_LABELS[self.study]
 
 
-def _held_activities(ids, year, today):
+def held_activities(ids, year, today):
     return Activity.objects.filter(
         alliance_id__in=ids, year=year, status=Activity.Status.HELD, held_on__lte=today
     )
@@ -140,7 +140,7 @@ def compliance(alliances, year, today=None, meetings=None):
         (m.alliance_id, m.quarter) for m in meetings if m.is_regular and m.held_on <= today
     }
     rows = (
-        _held_activities(ids, year, today)
+        held_activities(ids, year, today)
         .values_list("alliance_id", "quarter", "line", "is_central_study")
         .annotate(n=Count("pk", distinct=True), heads=Sum("attendance__head_count"))
         .order_by()

@@ -184,13 +184,22 @@ def _sort_or_400(request):
     return form.cleaned_data["sort"] or "total", None
 
 
-class RankingView(EvaluationMixin, View):
-    def get(self, request, year):
+class SortedResultsMixin(EvaluationMixin):
+    """The year's results in the order ``?sort=`` asks for; junk is a 400 page."""
+
+    def sorted_results(self, request, year):
         self.load(year)
         sort, refusal = _sort_or_400(request)
         if refusal:
+            return sort, None, refusal
+        return sort, evaluation.ordered(self.results(), sort), None
+
+
+class RankingView(SortedResultsMixin, View):
+    def get(self, request, year):
+        sort, results, refusal = self.sorted_results(request, year)
+        if refusal:
             return refusal
-        results = evaluation.ordered(self.results(), sort)
         this_year = timezone.localdate().year
         return render(
             request,
@@ -286,13 +295,11 @@ def ranking_sheets(year, criteria, results):
     return [ranking, breakdown, branches]
 
 
-class RankingExcelView(EvaluationMixin, View):
+class RankingExcelView(SortedResultsMixin, View):
     def get(self, request, year):
-        self.load(year)
-        sort, refusal = _sort_or_400(request)
+        _, results, refusal = self.sorted_results(request, year)
         if refusal:
             return refusal
-        results = evaluation.ordered(self.results(), sort)
         return xlsx_response(
             f"{self.year}年评先评优得分.xlsx", ranking_sheets(self.year, self.criteria, results)
         )
