@@ -44,7 +44,15 @@ class Building(models.Model):
     name = models.CharField("名称", max_length=60, unique=True)
     address = models.CharField("地址", max_length=200, blank=True)
     description = models.TextField("简介", blank=True)
-    photo = SafeImageField("照片", upload_to=RandomName("buildings"), blank=True)
+    photo = SafeImageField(
+        "照片",
+        upload_to=RandomName("buildings"),
+        blank=True,
+        width_field="photo_width",
+        height_field="photo_height",
+    )
+    photo_width = models.PositiveIntegerField(editable=False, null=True)
+    photo_height = models.PositiveIntegerField(editable=False, null=True)
     photo_alt = models.CharField("照片说明", max_length=120, blank=True)
 
     class Meta:
@@ -560,7 +568,11 @@ class Photo(models.Model):
     activity = models.ForeignKey(
         Activity, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
     )
-    image = SafeImageField("照片", upload_to=RandomName("alliances"))
+    image = SafeImageField(
+        "照片", upload_to=RandomName("alliances"), width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(editable=False, null=True)
+    height = models.PositiveIntegerField(editable=False, null=True)
     caption = models.CharField(
         "说明", max_length=120, help_text="一句话说明照片内容，供读屏软件朗读。"
     )

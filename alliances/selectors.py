@@ -304,7 +304,7 @@ def with_record(versions, kind):
     """``versions`` with their record (``kind``: "activity" or "meeting"), the alliance and
     the chosen photos, loading only what a public page shows."""
     photos = PublicPhoto.objects.select_related("photo").only(
-        "version_id", "alt", "position", "photo__image"
+        "version_id", "alt", "position", "photo__image", "photo__width", "photo__height"
     )
     return (
         versions.select_related("alliance", f"{kind}__host")

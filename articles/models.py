@@ -183,6 +183,8 @@ class Article(models.Model):
         "封面图片",
         upload_to=RandomName("covers"),
         blank=True,
+        width_field="cover_width",
+        height_field="cover_height",
         help_text="头条和列表中显示。支持 JPEG、PNG、WebP、GIF，上传后自动去除拍摄位置等信息。",
     )
     cover_alt = models.CharField(
@@ -203,8 +205,19 @@ class Article(models.Model):
         "视频网址", blank=True, help_text="视频存放在其他平台时填写，读者点击后前往观看。"
     )
     video_poster = SafeImageField(
-        "视频封面", upload_to=RandomName("posters"), blank=True, help_text="视频播放前显示的画面。"
+        "视频封面",
+        upload_to=RandomName("posters"),
+        blank=True,
+        width_field="poster_width",
+        height_field="poster_height",
+        help_text="视频播放前显示的画面。",
     )
+    # The stored images' sizes, kept by Django on upload: pages size the boxes and list the
+    # renditions without opening the files (portal/renditions.py).
+    cover_width = models.PositiveIntegerField(editable=False, null=True)
+    cover_height = models.PositiveIntegerField(editable=False, null=True)
+    poster_width = models.PositiveIntegerField(editable=False, null=True)
+    poster_height = models.PositiveIntegerField(editable=False, null=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     review_comment = models.TextField(
         "退回意见",
@@ -257,7 +270,11 @@ class Article(models.Model):
         "pinned",
         "cover",
         "cover_alt",
+        "cover_width",
+        "cover_height",
         "video_poster",
+        "poster_width",
+        "poster_height",
     )
     # Large, and for search only: pages that show one article leave them out.
     SEARCH_FIELDS = ("search_text", "search_tokens")

@@ -16,6 +16,8 @@ from django.db import models
 from django.forms.widgets import Media
 from django.utils.html import strip_tags
 
+from portal import renditions
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "strong", "b", "em", "i", "u", "s", "sub", "sup",
     "blockquote", "ul", "ol", "li", "a", "img", "figure", "figcaption",
@@ -43,9 +45,14 @@ def _relative_url(url):
 
 
 def sanitize_html(value):
-    """Return ``value`` reduced to the allowlist; applying it twice changes nothing."""
+    """Return ``value`` reduced to the allowlist, with our own images at the sizes screens
+    need (portal/renditions.py); applying it twice changes nothing."""
     if not value:
         return ""
+    return renditions.in_body(_clean(value))
+
+
+def _clean(value):
     return nh3.clean(
         value,
         tags=ALLOWED_TAGS,

@@ -7,6 +7,7 @@ signature of their extension. Every stored name is random, so an upload can neit
 nor overwrite another file.
 """
 
+import contextlib
 import io
 import uuid
 import warnings
@@ -21,11 +22,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.signals import request_finished, request_started
 from django.db import models
+from django.db.models.fields.files import ImageFieldFile
 from django.dispatch import receiver
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from portal import renditions
 
 IMAGE_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 _OPENED_AS = ["JPEG", "PNG", "WEBP", "GIF"]  # Pillow's JPEG opener answers MPO for phone photos
@@ -416,11 +420,35 @@ class VideoFormField(_CheckedFileMixin, forms.FileField):
     checker = staticmethod(clean_video)
 
 
+class RenditionsFile(ImageFieldFile):
+    """A stored image that keeps its renditions (portal/renditions.py) beside it."""
+
+    def save(self, name, content, save=True):
+        super().save(name, content, save=False)
+        renditions.make(self.storage, self.name)
+        if save:
+            self.instance.save()
+
+    def delete(self, save=True):
+        if self.name:
+            renditions.delete(self.storage, self.name)
+        super().delete(save)
+
+
 class SafeImageField(models.ImageField):
-    """An image column whose form field verifies and re-encodes the upload."""
+    """An image column whose form field verifies and re-encodes the upload, with renditions
+    made when it is stored. Its ``width_field`` and ``height_field`` (Django's) give pages
+    the original's size without opening it."""
+
+    attr_class = RenditionsFile
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": ImageFormField, **kwargs})
+
+    def update_dimension_fields(self, instance, force=False, *args, **kwargs):
+        # A stored file gone missing (a restored database, deleted by hand) has no size.
+        with contextlib.suppress(OSError, ValueError):
+            super().update_dimension_fields(instance, force, *args, **kwargs)
 
 
 class AttachmentField(models.FileField):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from . import preferences
+from . import preferences, renditions
 from .pagecache import cached_page
 from .uploads import RandomName, clean_image
 
@@ -74,6 +74,7 @@ def editor_image_upload(request):
     except ValidationError as error:
         return _upload_error(" ".join(error.messages), 400)
     name = default_storage.save(RandomName("editor")(None, image.name), image)
+    renditions.make(default_storage, name)
     return JsonResponse(
         {"uploaded": 1, "fileName": name.rsplit("/", 1)[-1], "url": default_storage.url(name)}
     )
