@@ -5,6 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.html import format_html
 
+from portal import renditions
 from portal.admin import AuditedModelAdmin, HistoryAdmin
 
 from . import services
@@ -298,7 +299,10 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
     def thumbnail(self, obj):
         if not obj.cover:
             return "—"
-        return format_html('<img src="{}" alt="" class="admin-thumb">', obj.cover.url)
+        cover = obj.cover
+        return renditions.picture(
+            cover.storage, cover.name, obj.cover_width, obj.cover_height, sizes="64px", alt=""
+        )
 
     @admin.display(description="状态", ordering="status")
     def status_badge(self, obj):
