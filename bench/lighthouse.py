@@ -25,7 +25,6 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench.load import shell
 from bench.run import RESULTS, ROOT, env, forget_keys, manage, psql, start_gunicorn
 
 NAME = "lighthouse"
@@ -56,6 +55,19 @@ print(json.dumps({
 """
 
 
+def shell(code):
+    """Run ``code`` in `manage.py shell` against this database; its last line as JSON."""
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env(NAME, True, **SITE),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def lighthouse_binary():
     binary = CACHE / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
@@ -75,7 +87,7 @@ def prepare():
     manage(NAME, "collectstatic", "--noinput", "--clear", quiet=True, **SITE)
     site = env(NAME, True)
     forget_keys(site["REDIS_URL"], site["DJANGO_CACHE_PREFIX"])
-    return shell(PAGES, **SITE)
+    return shell(PAGES)
 
 
 def nginx_config(folder, app_port):
@@ -112,7 +124,7 @@ def nginx_config(folder, app_port):
 
 
 def run_lighthouse(binary, url, preset, folder):
-    out = folder / "report.json"
+    out = folder / f"report-{len(list(folder.glob('report-*')))}.json"
     subprocess.run(
         [
             binary,
@@ -140,8 +152,20 @@ def run_lighthouse(binary, url, preset, folder):
         "tbt": audits["total-blocking-time"]["numericValue"],
         "cls": audits["cumulative-layout-shift"]["numericValue"],
         "images": images,
-        "failed": [name for name in IMAGE_AUDITS if (audits[name].get("score") or 1) < 1],
+        "failed": [
+            f"{name}（{', '.join(wasted(audits[name]))}）"
+            for name in IMAGE_AUDITS
+            if (audits[name].get("score") or 1) < 1
+        ],
     }
+
+
+def wasted(audit):
+    """What an image audit holds against the page: each image and the bytes it would save."""
+    return [
+        f"{item['url'].rsplit('/', 1)[-1]} 可省 {item.get('wastedBytes', 0) / 1024:.1f} KB"
+        for item in audit.get("details", {}).get("items", [])
+    ]
 
 
 def median_run(runs):
