@@ -245,6 +245,13 @@ class Article(models.Model):
     updated_at = models.DateTimeField("修改时间", auto_now=True)
     search_text = models.TextField(editable=False, default="")
     search_tokens = models.TextField(editable=False, default="")
+    # Set by ``manage.py import_site`` (articles/importer.py): the old site's address of the
+    # page, so a second run updates instead of duplicating, and the digest of what that import
+    # wrote, so an article edited here since is recognised and not overwritten.
+    import_source = models.CharField(
+        "导入来源", max_length=500, null=True, blank=True, unique=True, editable=False
+    )
+    import_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     # What lists show: the link, title, date and 置顶 mark; covers for the headlines and videos.
     LISTING_FIELDS = (
