@@ -193,6 +193,7 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
         "created_at",
         "updated_by",
         "updated_at",
+        "import_source",
     ]
     fieldsets = [
         (
@@ -213,6 +214,7 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
                     "created_at",
                     "updated_by",
                     "updated_at",
+                    "import_source",
                 ],
             },
         ),

@@ -409,24 +409,23 @@ class Importer:
         self.images = {}  # source address -> new URL, within this run
 
     def run(self, progress=lambda pages: pages):
-        """Import every page; with ``dry_run`` all of it is rolled back and no file stored."""
-        pages = list(self.source.pages(self.mapping, self.report))
-        with transaction.atomic():
-            self._import(progress(pages), {page.key for page in pages})
-            transaction.set_rollback(self.dry_run)
-        return self.report
+        """Import every page and return the report.
 
-    def _import(self, pages, run_keys):
+        Each page is read (and its images copied) outside any transaction, then written in
+        its own: a long import neither holds the database nor loses what it has done if it
+        stops. With ``dry_run`` each page's writes are rolled back and no file is stored."""
+        pages = list(self.source.pages(self.mapping, self.report))
+        self.run_keys = {page.key for page in pages}
         self.addresses = dict(
             Article.objects.exclude(import_source=None).values_list("import_source", "pk")
         )
-        self.run_keys = run_keys
-        waiting = []  # imported with links to pages imported later in this run
-        for page in pages:
+        waiting = []  # written with links to pages imported after them in this run
+        for page in progress(pages):
             try:
+                parsed = self._parse(page)
                 with transaction.atomic():
-                    parsed = self._parse(page)
                     article, outcome = self._save(parsed)
+                    transaction.set_rollback(self.dry_run)
             except PageError as error:
                 self._skip(page, str(error))
                 continue
@@ -434,19 +433,25 @@ class Importer:
                 self._skip(page, f"无法处理（{type(error).__name__}：{error}）")
                 continue
             getattr(self.report, outcome).append(page.label)
-            if article is not None:
-                self.addresses[page.key] = article.pk
-                if outcome != "unchanged" and any(k not in self.addresses for _, k in parsed.links):
-                    waiting.append((parsed, article))
+            if self.dry_run:
+                continue
+            self.addresses[page.key] = article.pk
+            if outcome != "unchanged" and any(k not in self.addresses for _, k in parsed.links):
+                waiting.append((parsed, article))
         for parsed, article in waiting:
-            body = self._body(parsed)
-            if body != article.body:
-                try:
-                    with transaction.atomic():
-                        article.body = body
-                        self._write(article, parsed, reason=LINKS_REASON)
-                except PageError as error:
-                    self._skip(parsed.page, f"未能改写站内链接：{error}")
+            self._point_links(parsed, article)
+        return self.report
+
+    def _point_links(self, parsed, article):
+        body = self._body(parsed)
+        if body == article.body:
+            return
+        try:
+            with transaction.atomic():
+                article.body = body
+                self._write(article, parsed, reason=LINKS_REASON)
+        except PageError as error:
+            self._skip(parsed.page, f"未能改写站内链接：{error}")
 
     def _skip(self, page, reason):
         self.report.skipped.append((page.label, reason))
@@ -509,6 +514,7 @@ class Importer:
             self._link(parsed, link)
 
     def _image(self, page, src):
+        src = src.replace("\\", "/")  # old sites saved on Windows wrote "..\\images\\a.jpg"
         if not src or src.lower().startswith("data:"):
             raise PageError("没有图片地址" if not src else "内嵌的 data: 图片不导入")
         url = urldefrag(urljoin(page.url, src)).url
@@ -538,7 +544,7 @@ class Importer:
         return default_storage.url(name)
 
     def _link(self, parsed, link):
-        href = str(link["href"]).strip()
+        href = str(link["href"]).strip().replace("\\", "/")
         if not href or href.startswith("#") or re.match(r"^(mailto|tel|javascript):", href, re.I):
             return
         url = urldefrag(urljoin(parsed.page.url, href)).url

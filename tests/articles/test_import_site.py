@@ -125,7 +125,8 @@ def site_a(tmp_path):
     office = page_a(
         "机关工委召开党建工作推进会",
         '<p>会议要求强化党建引领。</p><script>alert("x")</script>'
-        '<p onclick="steal()">㐀会议结束。</p><img src="missing.jpg">',
+        '<p onclick="steal()">㐀会议结束。</p><img src="missing.jpg">'
+        '<img src="..\\..\\..\\images\\shared.png">',  # saved on Windows
         date="2019-12-30",
     )
     write(root / "jcdj/jgdj/2019/1230.html", office.encode("gb18030"))
@@ -212,7 +213,8 @@ def test_gbk_site_arrives_whole(sections, site_a, media, tmp_path, client):
     assert len(media_files(media)) == 2
     # Scripts and handlers gone, a GB18030-only character kept, the missing image reported.
     assert "alert" not in office.body and "onclick" not in office.body
-    assert "㐀会议结束" in office.body and "<img" not in office.body
+    assert "㐀会议结束" in office.body and office.body.count("<img") == 1
+    assert 'src="/media/imported/' in office.body
     assert "新建 3 篇" in report and "复制图片 2 张" in report and "缺失图片 1 张" in report
     assert "missing.jpg（文件不存在）" in report
     assert "jcdj/jgdj/2019/1230.html：正文中的脚本、样式或嵌入内容已删除" in report
@@ -502,3 +504,17 @@ class SilentHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
+
+
+def test_the_readme_mapping_is_one_the_command_reads(sections, tmp_path):
+    CategoryFactory(name="领导讲话", slug="ldjh")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    chapter = readme.split("## 从旧网站迁移", 1)[1]
+    worked = chapter.split("```toml\n", 1)[1].split("```", 1)[0]
+
+    loaded = importer.load_mapping(mapping(tmp_path, worked))
+
+    assert loaded.host == "http://www.xxdj.gov.cn" and loaded.encoding == "gb18030"
+    assert loaded.section_for("dcyj/2017/0906-1.html") == sections["调查研究"]
+    assert loaded.section_for("jcdj/jgdj/0906.html") == sections["机关党建"]
+    assert loaded.section_for("index.html") is None
