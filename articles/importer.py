@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit, urlunsplit
 from urllib.request import Request, urlopen
 
 import soupsieve
@@ -284,23 +284,26 @@ class URLSource:
             ) from exc
         seen = set()
         for number, line in enumerate(lines, 1):
-            url = urldefrag(line.strip()).url
-            if not url or url.startswith("#") or url in seen:
+            url = original = urldefrag(line.strip()).url
+            if not url or url.startswith("#"):
                 continue
-            seen.add(url)
             parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
+            if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
                 report.skipped.append((f"第 {number} 行", f"“{url}”不是 http(s) 网址"))
                 continue
+            url = _normal_url(url)
+            if url in seen:
+                continue
+            seen.add(url)
             path = unquote(parts.path).lstrip("/")
             category = mapping.section_for(path)
             if category is None:
                 report.skipped.append((url, f"路径 {path} 不符合 [sections] 中的任何模式"))
                 continue
-            yield Page(url=url, key=url, path=path, label=url, category=category)
+            yield Page(url=url, key=url, path=path, label=original, category=category)
 
     def key(self, url):
-        return url
+        return _normal_url(url)
 
     def owns(self, url):
         return True  # the page's own host is checked by the caller
@@ -308,6 +311,7 @@ class URLSource:
     def read(self, url, limit, what):
         if urlsplit(url).scheme not in ("http", "https"):
             raise PageError("不是 http(s) 网址")
+        url = _normal_url(url)
         if self.last_request is not None:
             time.sleep(max(0.0, self.last_request + self.pause - time.monotonic()))
         request = Request(url, headers={"User-Agent": "dangjian-portal import_site"})  # noqa: S310
@@ -335,6 +339,15 @@ class URLSource:
 def _same_site(url, other):
     """Same host (http or https alike: old sites often served both)."""
     return urlsplit(url).netloc.lower() == urlsplit(other).netloc.lower()
+
+
+def _normal_url(url):
+    """One spelling of an address: host in lower case, the path percent-encoded once (old
+    pages link to 栏目/1.html raw or encoded alike; urllib sends only ASCII)."""
+    parts = urlsplit(url)
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~") or "/"
+    query = quote(parts.query, safe="=&%+/?:@;,")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
 def _local_path(url):

@@ -367,17 +367,19 @@ def test_bad_pages_get_a_line_and_change_nothing_else(sections, media, tmp_path,
     write(root / "dcyj/bad-bytes.html", b"<h1>\xff\xfe\xfa</h1>")
     write(root / "dcyj/odd-charset.html", b'<meta charset="x-no-such"><h1>t</h1>')
     write(root / "dcyj/huge.html", page_a("很大的页面", "<p>" + "长" * 5000 + "</p>"))
+    write(root / "dcyj/long-title.html", page_a("长" * 121, "<p>正文。</p>").encode("gbk"))
 
     report = run(root, mapping(tmp_path, MAPPING_A))
 
     assert list(Article.objects.values_list("title", flat=True)) == ["正常的文章"]
-    assert "新建 1 篇，更新 0 篇，未变 0 篇，跳过 6 篇" in report
+    assert "新建 1 篇，更新 0 篇，未变 0 篇，跳过 7 篇" in report
     assert "dcyj/no-date.html：找不到发布日期（选择器 .info）" in report
     assert "dcyj/bad-date.html：发布日期“2017-02-30”无效" in report
     assert "dcyj/no-title.html：找不到标题（选择器 h1）" in report
     assert "dcyj/bad-bytes.html：无法按 utf-8 编码读取" in report
     assert "dcyj/odd-charset.html：无法识别的编码“x-no-such”" in report
     assert "dcyj/huge.html：页面文件过大" in report
+    assert "dcyj/long-title.html：标题：" in report
 
 
 def test_mapping_encoding_overrides_a_wrong_meta(sections, media, tmp_path):
@@ -518,3 +520,38 @@ def test_the_readme_mapping_is_one_the_command_reads(sections, tmp_path):
     assert loaded.section_for("dcyj/2017/0906-1.html") == sections["调查研究"]
     assert loaded.section_for("jcdj/jgdj/0906.html") == sections["机关党建"]
     assert loaded.section_for("index.html") is None
+
+
+def test_url_list_with_chinese_paths(sections, old_server, site_a, media, tmp_path):
+    base = f"http://127.0.0.1:{old_server.server_port}"
+    body = '<p>专题。</p><img src="图片 1.png"><a href="/dcyj/2017/0906-1.html">旧文</a>'
+    write(site_a / "dcyj/专题/第1篇.html", page_a("专题文章", body).encode("gb18030"))
+    write(site_a / "dcyj/专题/图片 1.png", image_bytes())
+    urls = write(
+        tmp_path / "urls.txt",
+        f"{base}/dcyj/专题/第1篇.html\n{base}/dcyj/2017/0906-1.html\n"
+        f"{base}/dcyj/%E4%B8%93%E9%A2%98/%E7%AC%AC1%E7%AF%87.html\n",  # the same, encoded
+    )
+
+    report = run(urls, mapping(tmp_path, MAPPING_A), "--pause", "0")
+
+    article = Article.objects.get(title="专题文章")
+    old = Article.objects.get(import_source=f"{base}/dcyj/2017/0906-1.html")
+    assert 'src="/media/imported/' in article.body
+    assert f'href="{old.get_absolute_url()}"' in article.body
+    assert "新建 2 篇" in report and Article.objects.count() == 2
+
+
+def test_url_list_pauses_between_requests(sections, old_server, media, tmp_path, monkeypatch):
+    base = f"http://127.0.0.1:{old_server.server_port}"
+    urls = write(
+        tmp_path / "urls.txt", f"{base}/dcyj/2017/0906-1.html\n{base}/dcyj/2017/0907-2.html\n"
+    )
+    pauses = []
+    monkeypatch.setattr(importer.time, "sleep", pauses.append)
+
+    run(urls, mapping(tmp_path, MAPPING_A), "--pause", "2.5")
+
+    # Two pages and two images: a pause before each request but the first.
+    assert len(old_server.requests) == 4 and len(pauses) == 3
+    assert all(2 < pause <= 2.5 for pause in pauses)
