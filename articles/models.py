@@ -251,7 +251,9 @@ class Article(models.Model):
     import_source = models.CharField(
         "导入来源", max_length=500, null=True, blank=True, unique=True, editable=False
     )
-    import_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    import_digest = models.CharField(
+        "导入内容摘要", max_length=64, blank=True, default="", editable=False
+    )
 
     # What lists show: the link, title, date and 置顶 mark; covers for the headlines and videos.
     LISTING_FIELDS = (
@@ -269,7 +271,10 @@ class Article(models.Model):
     # Large, and for search only: pages that show one article leave them out.
     SEARCH_FIELDS = ("search_text", "search_tokens")
 
-    history = HistoricalRecords(excluded_fields=["view_count", *SEARCH_FIELDS, "section"])
+    # The import's digest is bookkeeping: a history of it would only show a meaningless hash.
+    history = HistoricalRecords(
+        excluded_fields=["view_count", *SEARCH_FIELDS, "section", "import_digest"]
+    )
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
