@@ -590,7 +590,11 @@ class Importer:
         if article is None:
             outcome = "imported"
             article = Article(
-                import_source=page.key, status=self.status, view_count=parsed.views or 0
+                import_source=page.key,
+                status=self.status,
+                view_count=parsed.views or 0,
+                # 申报单位 belongs to research reports, and only they show it.
+                kind=Article.Kind.REPORT if parsed.unit else Article.Kind.NEWS,
             )
         elif article.import_digest != _digest(article):
             raise PageError("导入后已在本站修改过，未覆盖")

@@ -223,6 +223,8 @@ def test_gbk_site_arrives_whole(sections, site_a, media, tmp_path, client):
     # Published, readable, findable, and recorded as 导入 with the old address.
     response = client.get(first.get_absolute_url())
     assert response.status_code == 200 and "2017-09-06" in response.content.decode()
+    assert first.kind == Article.Kind.REPORT and second.kind == Article.Kind.NEWS
+    assert "申报单位：中共某某旗委组织部" in response.content.decode()
     assert list(search_articles(Article.objects.published(), "楼宇党建联盟")) == [first]
     entries = AuditEntry.objects.filter(action="article.import", object_id=str(first.pk))
     # Its link leads to a page imported after it: a second save points the link there.
