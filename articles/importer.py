@@ -13,6 +13,7 @@ change untouched, and skips an article edited here since, whatever the old page 
 """
 
 import codecs
+import copy
 import hashlib
 import json
 import re
@@ -66,6 +67,7 @@ META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+
 GB_ALIASES = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "cp936", "euc-cn", "hz-gb-2312"}
 # Checked by the model's own validation before an article is written (lengths, required).
 CHECKED_FIELDS = {"title", "category", "body", "source", "submitting_unit"}
+LINK_MARK = "data-import-link"
 ACTIVE_CONTENT = ("script", "style", "iframe", "object", "embed", "form")
 
 
@@ -198,6 +200,10 @@ class Report:
     images_reused: int = 0
     images_missing: list = field(default_factory=list)  # (label, src, reason)
     ignored: int = 0  # files of the folder no section pattern takes (lists, index pages)
+
+    def note(self, page, note):
+        if (page.label, note) not in self.notes:
+            self.notes.append((page.label, note))
 
     def lines(self):
         verb = "将" if self.dry_run else ""
@@ -449,11 +455,15 @@ class Importer:
             if self.dry_run:
                 continue
             self.addresses[page.key] = article.pk
-            if outcome != "unchanged" and any(k not in self.addresses for _, k in parsed.links):
+            if self._waits(parsed):
                 waiting.append((parsed, article))
         for parsed, article in waiting:
             self._point_links(parsed, article)
         return self.report
+
+    def _waits(self, parsed):
+        """Whether ``parsed`` links to a page of this run not imported yet."""
+        return any(key not in self.addresses for key, *_ in parsed.links)
 
     def _point_links(self, parsed, article):
         body = self._body(parsed)
@@ -515,7 +525,7 @@ class Importer:
             or str(tag.get("href", "")).strip().lower().startswith("javascript:")
         ]
         if active:
-            self.report.notes.append((page.label, "正文中的脚本、样式或嵌入内容已删除"))
+            self.report.note(page, "正文中的脚本、样式或嵌入内容已删除")
         for image in body.find_all("img"):
             src = str(image.get("src") or "").strip()
             try:
@@ -567,20 +577,34 @@ class Importer:
             return  # another site: the sanitiser keeps it as it is
         key = self.source.key(url)
         if key in self.run_keys or key in self.addresses:
-            parsed.links.append((link, key))
-        elif not _same_site(url, NO_HOST):
-            link["href"] = url  # a page of the old site not imported: its old address
+            link[LINK_MARK] = str(len(parsed.links))  # pointed at its new address by _body
+            parsed.links.append((key, href, url))
+        else:
+            self._not_imported(parsed, link, href, url)
+
+    def _not_imported(self, parsed, link, href, url, note=True):
+        """A link to a page of the old site that is not here: its old address if known."""
+        if not _same_site(url, NO_HOST):
+            link["href"] = url
         else:
             link.unwrap()
-            note = f"链接 {href} 指向未导入的页面，已去掉链接"
-            self.report.notes.append((parsed.page.label, note))
+            if note:
+                self.report.note(parsed.page, f"链接 {href} 指向未导入的页面，已去掉链接")
 
-    def _body(self, parsed):
-        """The body's HTML, its links to imported pages pointing at their new addresses."""
-        for link, key in parsed.links:
+    def _body(self, parsed, final=True):
+        """The body's HTML, its links to imported pages pointing at their new addresses, and
+        those to pages not (yet) imported as ``_not_imported`` leaves them. Made from a copy:
+        a page imported later in the run is pointed at when the body is made again, and only
+        then (``final``) is a link to a page that never came reported."""
+        body = copy.copy(parsed.body)
+        for link in body.select(f"a[{LINK_MARK}]"):
+            key, href, url = parsed.links[int(link[LINK_MARK])]
+            del link[LINK_MARK]
             if key in self.addresses:
                 link["href"] = Article(pk=self.addresses[key]).get_absolute_url()
-        return sanitize_html(parsed.body.decode_contents())
+            else:
+                self._not_imported(parsed, link, href, url, note=final)
+        return sanitize_html(body.decode_contents())
 
     def _save(self, parsed):
         """(article, outcome) with outcome one of imported, updated, unchanged."""
@@ -601,7 +625,7 @@ class Importer:
         before = _digest(article) if article.pk else None
         article.title = parsed.title
         article.category = page.category
-        article.body = self._body(parsed)
+        article.body = self._body(parsed, final=not self._waits(parsed))
         article.published_at = parsed.published_at.replace(microsecond=0)
         article.source = parsed.source
         article.submitting_unit = parsed.unit

@@ -220,6 +220,7 @@ def test_gbk_site_arrives_whole(sections, site_a, media, tmp_path, client):
     assert "jcdj/jgdj/2019/1230.html：正文中的脚本、样式或嵌入内容已删除" in report
     assert "dcyj/index.html：找不到标题" in report
     assert "没有对应栏目的文件 1 个" in report  # about.html
+    assert "指向未导入的页面" not in report
     # Published, readable, findable, and recorded as 导入 with the old address.
     response = client.get(first.get_absolute_url())
     assert response.status_code == 200 and "2017-09-06" in response.content.decode()
@@ -356,7 +357,7 @@ def test_absolute_images_without_host_are_reported_missing(sections, site_b, med
 def test_bad_pages_get_a_line_and_change_nothing_else(sections, media, tmp_path, monkeypatch):
     monkeypatch.setattr(importer, "MAX_PAGE_BYTES", 4000)
     root = tmp_path / "site"
-    good = page_a("正常的文章", "<p>正文。</p>")
+    good = page_a("正常的文章", '<p>正文。<a href="no-date.html">没有日期的那篇</a></p>')
     write(root / "dcyj/good.html", good.encode("gb18030"))
     write(
         root / "dcyj/no-date.html", page_a("没有日期", "<p>正文。</p>", date="不详").encode("gbk")
@@ -382,6 +383,12 @@ def test_bad_pages_get_a_line_and_change_nothing_else(sections, media, tmp_path,
     assert "dcyj/odd-charset.html：无法识别的编码“x-no-such”" in report
     assert "dcyj/huge.html：页面文件过大" in report
     assert "dcyj/long-title.html：标题：" in report
+    # Its link to a page that could not be imported leads nowhere new: the text stays.
+    assert "<a" not in Article.objects.get().body and "没有日期的那篇" in Article.objects.get().body
+    assert "dcyj/good.html：链接 no-date.html 指向未导入的页面，已去掉链接" in report
+    before = snapshot()
+    again = run(root, mapping(tmp_path, MAPPING_A))
+    assert snapshot() == before and "新建 0 篇，更新 0 篇，未变 1 篇，跳过 7 篇" in again
 
 
 def test_mapping_encoding_overrides_a_wrong_meta(sections, media, tmp_path):
