@@ -44,6 +44,7 @@ from . import services
 from .models import Article, Category
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
+MAX_VIEWS = 2**31 - 1  # the column's limit on every database
 SELECTOR_KEYS = ("title", "body", "date", "views", "source", "unit")
 REQUIRED_SELECTORS = ("title", "body", "date")
 ARTICLE_KEYS = {*SELECTOR_KEYS, "encoding"}
@@ -498,7 +499,7 @@ class Importer:
             published_at=published_at,
             body=found["body"],
             links=[],
-            views=int(views.group(1)) if views else None,
+            views=min(int(views.group(1)), MAX_VIEWS) if views else None,
             source=SOURCE_LABEL.sub("", _text(found.get("source"))),
             unit=UNIT_LABEL.sub("", _text(found.get("unit"))),
         )
@@ -543,10 +544,14 @@ class Importer:
         url = urldefrag(urljoin(page.url, src)).url
         if not (_same_site(url, page.url) and self.source.owns(url)):
             raise PageError("不在旧网站上的图片不复制")
-        if url in self.images:
-            return self.images[url]
-        data, _ = self.source.read(url, settings.PORTAL_MAX_IMAGE_BYTES, "图片")
-        self.images[url] = self._store_image(data)
+        if url not in self.images:  # each image read once a run, found or not
+            try:
+                data, _ = self.source.read(url, settings.PORTAL_MAX_IMAGE_BYTES, "图片")
+                self.images[url] = self._store_image(data)
+            except PageError as error:
+                self.images[url] = error
+        if isinstance(self.images[url], PageError):
+            raise self.images[url]
         return self.images[url]
 
     def _store_image(self, data):
