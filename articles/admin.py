@@ -194,6 +194,7 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
         "created_at",
         "updated_by",
         "updated_at",
+        "import_source",
     ]
     fieldsets = [
         (
@@ -214,6 +215,7 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
                     "created_at",
                     "updated_by",
                     "updated_at",
+                    "import_source",
                 ],
             },
         ),

@@ -258,6 +258,15 @@ class Article(models.Model):
     updated_at = models.DateTimeField("修改时间", auto_now=True)
     search_text = models.TextField(editable=False, default="")
     search_tokens = models.TextField(editable=False, default="")
+    # Set by ``manage.py import_site`` (articles/importer.py): the old site's address of the
+    # page, so a second run updates instead of duplicating, and the digest of what that import
+    # wrote, so an article edited here since is recognised and not overwritten.
+    import_source = models.CharField(
+        "导入来源", max_length=500, null=True, blank=True, unique=True, editable=False
+    )
+    import_digest = models.CharField(
+        "导入内容摘要", max_length=64, blank=True, default="", editable=False
+    )
 
     # What lists show: the link, title, date and 置顶 mark; covers for the headlines and videos.
     LISTING_FIELDS = (
@@ -279,7 +288,10 @@ class Article(models.Model):
     # Large, and for search only: pages that show one article leave them out.
     SEARCH_FIELDS = ("search_text", "search_tokens")
 
-    history = HistoricalRecords(excluded_fields=["view_count", *SEARCH_FIELDS, "section"])
+    # The import's digest is bookkeeping: a history of it would only show a meaningless hash.
+    history = HistoricalRecords(
+        excluded_fields=["view_count", *SEARCH_FIELDS, "section", "import_digest"]
+    )
     objects = ArticleQuerySet.as_manager()
 
     class Meta:

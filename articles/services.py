@@ -182,6 +182,35 @@ def article_save(*, article, by, reason=""):
     return article
 
 
+IMPORT_REASON = "导入"
+
+
+@transaction.atomic
+def article_import(*, article, source, published_at, reason=IMPORT_REASON):
+    """Save ``article`` moved in from the site this portal replaces (``manage.py import_site``).
+
+    The one place a past publish date may be set: the old site's date becomes both the date
+    shown and the first publication, so a reviewer who later publishes an imported draft keeps
+    it (``_stamp_publication`` moves only the date of what was never published). History and
+    audit trail say 导入 (or ``reason``) and the old address; no user is recorded, as for other
+    commands."""
+    previous = saved_status(article)
+    article.published_at = article.first_published_at = published_at
+    article.import_source = source
+    article._history_user = None
+    article._change_reason = reason
+    article.save()
+    audit.record(
+        by=None,
+        action="article.import",
+        obj=article,
+        summary=f"{reason}《{article.title}》",
+        source=source,
+        status=[previous, article.status],
+    )
+    return article
+
+
 def article_move(*, article, to, by):
     """Change one article's status (submit, approve, publish, withdraw)."""
     article.status = to
