@@ -421,13 +421,7 @@ class VideoFormField(_CheckedFileMixin, forms.FileField):
 
 
 class RenditionsFile(ImageFieldFile):
-    """A stored image that keeps its renditions (portal/renditions.py) beside it."""
-
-    def save(self, name, content, save=True):
-        super().save(name, content, save=False)
-        renditions.make(self.storage, self.name)
-        if save:
-            self.instance.save()
+    """A stored image whose renditions (portal/renditions.py) go with it."""
 
     def delete(self, save=True):
         if self.name:
@@ -436,9 +430,9 @@ class RenditionsFile(ImageFieldFile):
 
 
 class SafeImageField(models.ImageField):
-    """An image column whose form field verifies and re-encodes the upload, with renditions
-    made when it is stored. Its ``width_field`` and ``height_field`` (Django's) give pages
-    the original's size without opening it."""
+    """An image column whose form field verifies and re-encodes the upload. Its
+    ``width_field`` and ``height_field`` (Django's) give pages the original's size, for the
+    renditions they list, without opening it."""
 
     attr_class = RenditionsFile
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from articles import sitemaps
 from articles.views import home
@@ -35,6 +35,12 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.index, name="sitemap_index"),
     path("sitemap-<section>.xml", sitemaps.section, name="django.contrib.sitemaps.views.sitemap"),
     path(settings.ADMIN_URL, admin.site.urls),
+    # Renditions not yet made (portal/renditions.py); nginx serves the others itself.
+    re_path(
+        rf"^{settings.MEDIA_URL.strip('/')}/(?P<name>.+\.\d+w\.(?:webp|jpg))$",
+        views.rendition,
+        name="rendition",
+    ),
 ]
 
 handler400 = "portal.errors.bad_request"

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import (
+    FileResponse,
     Http404,
     HttpResponse,
     HttpResponsePermanentRedirect,
@@ -74,7 +75,22 @@ def editor_image_upload(request):
     except ValidationError as error:
         return _upload_error(" ".join(error.messages), 400)
     name = default_storage.save(RandomName("editor")(None, image.name), image)
-    renditions.make(default_storage, name)
     return JsonResponse(
         {"uploaded": 1, "fileName": name.rsplit("/", 1)[-1], "url": default_storage.url(name)}
     )
+
+
+@require_GET
+def rendition(request, name):
+    """A rendition asked for the first time (nginx serves it from disk afterwards): all of
+    its image's are made, this one is sent. Only the widths the original has are made."""
+    parts = renditions.original_of(name)
+    size = parts and renditions.size_of(default_storage, parts[0])
+    if not size or parts[1] not in renditions.widths(parts[0], size[0]):
+        raise Http404("没有这个图片。")
+    renditions.make(default_storage, parts[0])
+    response = FileResponse(
+        default_storage.open(name), content_type=f"image/{'webp' if parts[2] == 'webp' else 'jpeg'}"
+    )
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -211,6 +211,7 @@ def test_gbk_site_arrives_whole(sections, site_a, media, tmp_path, client):
     assert 'src="/media/imported/' in first.body and 'alt="座谈会"' in first.body
     assert 'src="/media/imported/' in second.body
     assert len(media_files(media)) == 2
+    assert 'srcset="/media/imported/' in first.body
     # Scripts and handlers gone, a GB18030-only character kept, the missing image reported.
     assert "alert" not in office.body and "onclick" not in office.body
     assert "㐀会议结束" in office.body and office.body.count("<img") == 1

@@ -40,7 +40,11 @@ def sizes_on_disk(name, extra=(1000,)):
 
 @pytest.mark.parametrize(
     ("width", "expected"),
-    [(2000, [160, 320, 640, 1280]), (1280, [160, 320, 640, 1280]), (500, [160, 320, 500])],
+    [
+        (2000, [160, 320, 480, 720, 960, 1280]),
+        (1280, [160, 320, 480, 720, 960, 1280]),
+        (500, [160, 320, 480, 500]),
+    ],
 )
 def test_widths_never_exceed_the_original(width, expected):
     assert renditions.widths("a/b.jpg", width) == expected
@@ -53,6 +57,7 @@ def test_animated_gifs_and_unknown_sizes_have_no_renditions():
 
 def test_make_writes_webp_and_jpeg_at_each_width_beside_the_original():
     name = stored("covers/test/photo.jpg", jpeg((1000, 500)))
+    assert renditions.rendition_name(name, 320, "webp") == f"{name}.320w.webp"
     assert renditions.make(default_storage, name) == (1000, 500)
     found = sizes_on_disk(name)
     assert found == {
@@ -60,8 +65,12 @@ def test_make_writes_webp_and_jpeg_at_each_width_beside_the_original():
         (160, "jpg"): ("JPEG", (160, 80)),
         (320, "webp"): ("WEBP", (320, 160)),
         (320, "jpg"): ("JPEG", (320, 160)),
-        (640, "webp"): ("WEBP", (640, 320)),
-        (640, "jpg"): ("JPEG", (640, 320)),
+        (480, "webp"): ("WEBP", (480, 240)),
+        (480, "jpg"): ("JPEG", (480, 240)),
+        (720, "webp"): ("WEBP", (720, 360)),
+        (720, "jpg"): ("JPEG", (720, 360)),
+        (960, "webp"): ("WEBP", (960, 480)),
+        (960, "jpg"): ("JPEG", (960, 480)),
         (1000, "webp"): ("WEBP", (1000, 500)),
         (1000, "jpg"): ("JPEG", (1000, 500)),
     }
@@ -86,17 +95,41 @@ def test_make_refuses_what_is_not_an_image():
 
 
 @pytest.mark.django_db
-def test_a_saved_cover_keeps_its_size_and_renditions_and_deleting_removes_them(section):
+def test_a_saved_cover_keeps_its_size_and_its_renditions_are_made_on_first_use(section):
     article = ArticleFactory(category=section)
     article.cover.save("cover.jpg", ContentFile(jpeg((1600, 900))), save=False)
     article.cover_alt = "封面"
     article.save()
     article.refresh_from_db()
     assert (article.cover_width, article.cover_height) == (1600, 900)
-    assert len(sizes_on_disk(article.cover.name)) == 8
     name = article.cover.name
+    assert sizes_on_disk(name) == {}, "nothing made at upload"
+    response = Client().get(default_storage.url(renditions.rendition_name(name, 720, "webp")))
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    assert "immutable" in response["Cache-Control"]
+    assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (720, 405)
+    assert len(sizes_on_disk(name)) == 12, "all of the image's renditions are made at once"
     article.cover.delete(save=False)
     assert sizes_on_disk(name) == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "covers/none/missing.jpg.320w.webp",  # no such original
+        "covers/test/wide.jpg.1000w.webp",  # a width the original does not have
+        "covers/test/wide.jpg.4000w.jpg",  # wider than the original
+        "covers/test/../test/wide.jpg.320w.webp",
+        "covers/test/not-an-image.jpg.320w.webp",
+    ],
+)
+def test_renditions_that_cannot_exist_are_404(path):
+    stored("covers/test/wide.jpg", jpeg((1600, 900)))
+    stored("covers/test/not-an-image.jpg", b"not an image at all")
+    response = Client().get(f"/media/{path}")
+    assert response.status_code == 404
+    assert not default_storage.exists(path.replace("/../test", ""))
 
 
 @pytest.mark.django_db
@@ -107,7 +140,7 @@ def test_pages_list_renditions_with_width_and_height(client, section):
     article.save()
     html = client.get(article.get_absolute_url()).content.decode()
     picture = re.search(r"<picture>.*?</picture>", html, re.S).group(0)
-    stem = article.cover.url.rsplit(".", 1)[0]
+    stem = article.cover.url
     assert f'<source type="image/webp" srcset="{stem}.160w.webp 160w, ' in picture
     assert f"{stem}.1280w.jpg 1280w" in picture
     assert 'width="1280" height="720"' in picture
@@ -134,7 +167,7 @@ def test_body_images_of_our_media_get_renditions_and_sizes():
     url = default_storage.url(name)
     body = sanitize_html(f'<p>正文</p><p><img src="{url}" alt="会场"></p>')
     assert '<source type="image/webp" srcset="' in body
-    assert f"{url.rsplit('.', 1)[0]}.640w.webp 640w" in body
+    assert f"{url}.720w.webp 720w" in body
     assert 'width="900" height="600"' in body and 'loading="lazy"' in body
     assert sanitize_html(body) == body, "sanitising twice changes nothing"
 
@@ -146,7 +179,7 @@ def test_body_images_keep_the_size_the_editor_set_and_others_are_left_alone():
     assert 'width="300" height="200"' in body and "srcset" in body
     elsewhere = sanitize_html('<img src="https://example.org/a.jpg" alt="b">')
     assert elsewhere == '<img src="https://example.org/a.jpg" alt="b">'
-    rendition = sanitize_html(f'<img src="{url.rsplit(".", 1)[0]}.320w.jpg" alt="c">')
+    rendition = sanitize_html(f'<img src="{url}.320w.jpg" alt="c">')
     assert "srcset" not in rendition
 
 
