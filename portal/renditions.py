@@ -25,7 +25,7 @@ import re
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.utils.html import format_html, format_html_join
 from PIL import Image
 
@@ -116,9 +116,18 @@ def _flatten(image):
     return flat
 
 
+def url(storage, name):
+    """Where a rendition is asked for: beside its original on this host's disk (nginx hands
+    a missing one to the app); through the app with other storage (S3), which makes a
+    missing one and redirects to the storage."""
+    if isinstance(storage, FileSystemStorage):
+        return storage.url(name)
+    return f"/{settings.MEDIA_URL.strip('/')}/{name}"
+
+
 def srcset(storage, name, width, extension):
     return ", ".join(
-        f"{storage.url(rendition_name(name, w, extension))} {w}w" for w in widths(name, width)
+        f"{url(storage, rendition_name(name, w, extension))} {w}w" for w in widths(name, width)
     )
 
 

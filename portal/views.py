@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import (
     FileResponse,
     Http404,
@@ -89,6 +89,8 @@ def rendition(request, name):
     if not size or parts[1] not in renditions.widths(parts[0], size[0]):
         raise Http404("没有这个图片。")
     renditions.make(default_storage, parts[0])
+    if not isinstance(default_storage, FileSystemStorage):
+        return HttpResponseRedirect(default_storage.url(name))
     response = FileResponse(
         default_storage.open(name), content_type=f"image/{'webp' if parts[2] == 'webp' else 'jpeg'}"
     )

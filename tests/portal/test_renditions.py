@@ -203,3 +203,27 @@ def test_nginx_compresses_text_and_keeps_renditions_a_year():
     assert pattern.search(renditions.rendition_name(name, 1280, "jpg"))
     assert not pattern.search(name)
     assert 'add_header Cache-Control "public, max-age=31536000, immutable"' in cached["directives"]
+
+
+def test_with_other_storage_renditions_go_through_the_app_to_the_storage(settings):
+    """S3 has no nginx in front to make a missing rendition: pages ask the app, which makes
+    it and redirects to the storage."""
+    from django.core.files.storage import InMemoryStorage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.InMemoryStorage",
+            "OPTIONS": {"base_url": "https://bucket.example.org/"},
+        },
+    }
+    storage = default_storage
+    storage.exists("x")  # the lazy object now wraps the storage set above
+    assert isinstance(storage._wrapped, InMemoryStorage)
+    name = storage.save("covers/s3/photo.jpg", ContentFile(jpeg((800, 450))))
+    markup = renditions.picture(storage, name, 800, 450, sizes="100vw", alt="图")
+    assert f"/media/{name}.480w.webp 480w" in markup
+    response = Client().get(f"/media/{name}.480w.webp")
+    assert response.status_code == 302
+    assert response["Location"] == f"https://bucket.example.org/{name}.480w.webp"
+    assert storage.exists(f"{name}.480w.webp") and storage.exists(f"{name}.160w.jpg")
