@@ -389,6 +389,8 @@ MATRIX = {
     "alliances:detail": public_or_hidden((200, 200), (404, 404), alliance_pages),
     "robots": everyone(200, 200),
     "favicon.ico": everyone(301, 301),
+    # A rendition of an image that does not exist (portal/renditions.py): nothing is made.
+    "rendition": everyone(404, 405, lambda world: {"missing": {"name": "covers/x.jpg.320w.webp"}}),
     "healthz": everyone(200, 200),
     "sitemap_index": everyone(200, 200),
     "django.contrib.sitemaps.views.sitemap": everyone(
