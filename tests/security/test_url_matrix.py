@@ -27,7 +27,7 @@ from django.utils import timezone
 from alliances import services
 from alliances.models import Activity, Booking, Facility, JointMeeting, Membership, Photo
 from articles.models import Article
-from articles.sitemaps import SITEMAPS
+from portal.urls import SITEMAPS
 from tests.factories import BranchFactory
 
 LOGIN = "→工作台登录"
@@ -390,6 +390,10 @@ MATRIX = {
     "robots": everyone(200, 200),
     "favicon.ico": everyone(301, 301),
     "healthz": everyone(200, 200),
+    "portal:site_map": everyone(200, 200),
+    # 网站纠错: an empty POST is a form error (the description and the token), nothing saved.
+    "portal:error_report": everyone(200, 400),
+    "portal:error_report_thanks": everyone(200, 200),
     "sitemap_index": everyone(200, 200),
     "django.contrib.sitemaps.views.sitemap": everyone(
         200, 200, lambda world: {name: {"section": name} for name in SITEMAPS}
@@ -497,6 +501,7 @@ ADMIN_MODELS = {
     "portal.auditentry": "v",
     "portal.sitesettings": "cv",
     "portal.friendlylink": "acdv",
+    "portal.errorreport": "cdv",  # reports come from readers, through the form on the site
     "auth.user": "acdv",
     "auth.group": "acdv",
     "articles.category": "acdv",
@@ -542,6 +547,7 @@ ROLE_PERMISSIONS = {
         "articles.category": "acv",
         "portal.sitesettings": "cv",
         "portal.friendlylink": "acdv",
+        "portal.errorreport": "cv",
         "portal.auditentry": "v",
     },
     "committee": {
