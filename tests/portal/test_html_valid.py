@@ -1,0 +1,171 @@
+"""Every page type through the Nu Html Checker (vnu, the W3C validator): 0 errors.
+
+The pages are rendered by the test client from the demo content (``load_demo``), with the
+footer's optional parts (党政机关网站标识) switched on, written to files and checked by one
+run of vnu. It comes from the npm registry (``vnu-jar``, into .cache/vnu/) and needs Java;
+outside CI a missing tool skips this test with the reason, with CI=true it fails.
+Run it alone with ``make html-check``.
+"""
+
+import io
+import json
+import shutil
+import subprocess
+from datetime import date
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from alliances.demo import ALLIANCES
+from alliances.models import Alliance, Facility
+from alliances.selectors import published_activities, published_meetings
+from articles.models import Article, Category
+from portal.models import SiteSettings
+from tests.installs import CACHE, NPM_INSTALL, install_lock, run_installer, unavailable
+
+VNU_DIR = CACHE / "vnu"
+VNU_JAR = VNU_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+WHAT = "HTML 检查"
+
+
+@pytest.fixture(scope="session")
+def vnu_jar():
+    java = shutil.which("java")
+    if java is None:
+        unavailable(WHAT, "没有 Java（apt-get install default-jre-headless），无法运行 vnu")
+    with install_lock("vnu"):
+        if not VNU_JAR.exists():
+            if shutil.which("npm") is None:
+                unavailable(WHAT, "没有 npm，无法安装 vnu-jar")
+            error = run_installer([*NPM_INSTALL, "--prefix", str(VNU_DIR), "vnu-jar"])
+            if error or not VNU_JAR.exists():
+                unavailable(WHAT, f"从 npm 安装 vnu-jar 失败：{error}")
+    return [java, "-jar", str(VNU_JAR)]
+
+
+def vnu_errors(command, pages, folder):
+    """{page name: [error lines]} of vnu on ``pages`` ({name: HTML}), in one run."""
+    files = {}
+    for n, (name, html) in enumerate(pages.items()):
+        path = folder / f"page{n}.html"
+        path.write_text(html, encoding="utf-8")
+        files[path.resolve()] = name
+    result = subprocess.run(
+        [*command, "--errors-only", "--format", "json", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report = json.loads(result.stderr or result.stdout)  # vnu writes its report to stderr
+    errors = {}
+    for message in report["messages"]:
+        if message.get("type") not in ("error", "non-document-error"):
+            continue
+        path = unquote(urlsplit(message.get("url", "")).path)
+        name = next((n for p, n in files.items() if str(p) == path), path or "vnu")
+        where = f"第 {message['lastLine']} 行：" if "lastLine" in message else ""
+        extract = " ".join(message.get("extract", "").split())
+        errors.setdefault(name, []).append(f"{where}{message['message']}  〔{extract}〕")
+    return errors
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", stdout=io.StringIO())
+    site = SiteSettings.load()
+    site.conac_id = "1500000001"  # the footer's optional mark, validated too
+    site.save()
+
+
+def public_pages():
+    """(name, URL, expected status) of each public page type, from the demo content."""
+    section = Category.objects.filter(parent=None).exclude(children=None).first()
+    subsection = Category.objects.filter(parent=section).first()
+    published = Article.objects.published()
+    with_attachments = published.filter(attachments__isnull=False).exclude(cover="").first()
+    with_attachments = with_attachments or published.filter(attachments__isnull=False).first()
+    alliance = Alliance.objects.public().get(slug=ALLIANCES[0][1])
+    activity = published_activities().first().activity
+    meeting = published_meetings().first().meeting
+    pages = [
+        ("首页", reverse("portal:home"), 200),
+        ("栏目", section.get_absolute_url(), 200),
+        ("子栏目", subsection.get_absolute_url(), 200),
+        ("文章（附件）", with_attachments.get_absolute_url(), 200),
+        ("调研报告", published.filter(kind="report").first().get_absolute_url(), 200),
+        ("视频", published.filter(kind="video").first().get_absolute_url(), 200),
+        ("站内搜索", reverse("articles:search") + "?q=党建", 200),
+        ("搜索无结果", reverse("articles:search") + "?q=没有这个词语", 200),
+        ("联盟目录", reverse("alliances:directory"), 200),
+        ("联盟页", alliance.get_absolute_url(), 200),
+        ("联办活动列表", reverse("alliances:activities"), 200),
+        ("联办活动", activity.get_absolute_url(), 200),
+        ("联席会议", meeting.get_absolute_url(), 200),
+        ("网站地图", reverse("portal:site_map"), 200),
+        ("网站纠错", reverse("portal:error_report"), 200),
+        ("纠错已收到", reverse("portal:error_report_thanks"), 200),
+        ("404", "/no-such-page/", 404),
+        ("400 年份错误", alliance.get_absolute_url() + "?year=abc", 400),
+        ("工作台登录", reverse("workspace:login"), 200),
+    ]
+    facility = Facility.objects.first()
+    if facility is not None:
+        pages.append(("功能室使用安排", reverse("alliances:room", args=[facility.pk]), 200))
+    return pages
+
+
+def workspace_pages():
+    slug = ALLIANCES[0][1]
+    year = date.today().year
+    return {
+        f"sec-{slug}": [
+            ("工作台首页", reverse("workspace:home"), 200),
+            ("联盟工作台", reverse("workspace:alliance", args=[slug]), 200),
+            ("登记联席会议", reverse("workspace:meeting_new", args=[slug]), 200),
+            ("登记联办活动", reverse("workspace:activity_new", args=[slug]), 200),
+            ("台账", reverse("workspace:ledger", args=[slug, year]), 200),
+        ],
+        "committee": [
+            ("联盟总览", reverse("workspace:overview"), 200),
+            ("公开审核", reverse("workspace:review"), 200),
+        ],
+    }
+
+
+def render(client, pages):
+    rendered = {}
+    for name, url, status in pages:
+        response = client.get(url)
+        assert response.status_code == status, (name, url, response.status_code)
+        rendered[f"{name} {url}"] = response.content.decode()
+    return rendered
+
+
+def test_every_page_type_has_no_html_errors(client, demo, vnu_jar, tmp_path, settings):
+    settings.PORTAL_PAGE_CACHE = False
+    pages = render(client, public_pages())
+    # The form again with the reader's mistakes: messages beside the fields.
+    response = client.post(reverse("portal:error_report"), {"description": "", "token": "x"})
+    assert response.status_code == 400
+    pages["网站纠错（有错误）"] = response.content.decode()
+    for username, entries in workspace_pages().items():
+        client.force_login(get_user_model().objects.get(username=username))
+        pages |= {f"{username} {name}": html for name, html in render(client, entries).items()}
+    client.logout()
+
+    errors = vnu_errors(vnu_jar, pages, tmp_path)
+    listing = "\n".join(
+        f"{name}\n" + "\n".join(f"  {line}" for line in lines) for name, lines in errors.items()
+    )
+    assert not errors, f"Nu Html Checker：{sum(map(len, errors.values()))} 个错误\n{listing}"
+
+
+def test_the_checker_reports_an_error_when_there_is_one(vnu_jar, tmp_path):
+    """The test above can fail: vnu is run and its report read."""
+    broken = '<!doctype html><html lang="zh-CN"><head><title>x</title></head><body><p><div></p>'
+    errors = vnu_errors(vnu_jar, {"坏页面": broken}, tmp_path)
+    assert list(errors) == ["坏页面"] and errors["坏页面"]
