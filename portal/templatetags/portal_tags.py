@@ -19,3 +19,9 @@ def site_footer(context):
             request=request,
         )
     )
+
+
+@register.filter
+def one_line(value):
+    """Text as one line, its runs of spaces and line breaks made one space (meta tags)."""
+    return " ".join(str(value).split())

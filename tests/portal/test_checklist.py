@@ -44,13 +44,6 @@ def alliance(db):
     return AllianceFactory(name="文体大厦联盟", slug="wenti")
 
 
-@pytest.fixture
-def published_activity(alliance):
-    activity = ActivityFactory(alliance=alliance, title="读书分享会")
-    publish(activity, title="文体大厦读书分享会")
-    return activity
-
-
 # Meta tags ---------------------------------------------------------------------------------
 
 
@@ -66,18 +59,15 @@ def test_an_article_without_summary_has_the_sites_description_once(client, site,
     assert descriptions(client.get(article.get_absolute_url())) == [site.description]
 
 
-def test_every_other_page_type_has_exactly_one_description(
-    client, site, subsection, published_activity
-):
+def test_every_other_page_type_has_exactly_one_description(client, site, subsection, alliance):
     ArticleFactory(category=subsection)
     urls = [
         reverse("portal:home"),
         subsection.get_absolute_url(),
         reverse("articles:search") + "?q=党建",
         reverse("alliances:directory"),
-        published_activity.alliance.get_absolute_url(),
+        alliance.get_absolute_url(),
         reverse("alliances:activities"),
-        published_activity.get_absolute_url(),
         reverse("portal:site_map"),
         reverse("portal:error_report"),
     ]
@@ -85,6 +75,22 @@ def test_every_other_page_type_has_exactly_one_description(
         response = client.get(url)
         assert response.status_code == 200, url
         assert descriptions(response) == [site.description], url
+
+
+def test_an_alliance_record_page_is_described_by_its_public_text(client, site, alliance):
+    activity, meeting = ActivityFactory(alliance=alliance), MeetingFactory(alliance=alliance)
+    publish(activity, text="三家单位的党员一起读书。\n交流了心得。")
+    publish(meeting, text="研究第二季度联办活动。")
+    assert descriptions(client.get(activity.get_absolute_url())) == [
+        "三家单位的党员一起读书。 交流了心得。"
+    ]
+    assert descriptions(client.get(meeting.get_absolute_url())) == ["研究第二季度联办活动。"]
+
+
+def test_an_alliance_page_is_described_by_its_introduction(client, site, alliance):
+    alliance.description = "文体大厦八家驻楼单位的党支部组成。"
+    alliance.save()
+    assert descriptions(client.get(alliance.get_absolute_url())) == [alliance.description]
 
 
 def test_without_a_site_description_the_page_still_has_one_the_sites_name(client, db):
@@ -172,8 +178,9 @@ def test_the_sitemap_index_does_not_load_every_public_version(
 
     post_init.connect(count, sender=PublicVersion)
     try:
-        # Per section at most a count and an aggregate, and the site settings.
-        with django_assert_max_num_queries(14):
+        # Articles and the two kinds of records: an aggregate and a count each; the section
+        # tree; the count of alliances (measured 2026-12-07: 8).
+        with django_assert_max_num_queries(8):
             response = client.get(reverse("sitemap_index"))
     finally:
         post_init.disconnect(count, sender=PublicVersion)

@@ -16,8 +16,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
+from PIL import Image
 
 from alliances.demo import ALLIANCES
 from alliances.models import Alliance, Facility
@@ -77,8 +79,10 @@ def vnu_errors(command, pages, folder):
 def demo(db):
     call_command("load_demo", stdout=io.StringIO())
     site = SiteSettings.load()
-    site.conac_id = "1500000001"  # the footer's optional mark, validated too
-    site.save()
+    site.conac_id = "1500000001"  # the footer's optional mark, as an image, validated too
+    image = io.BytesIO()
+    Image.new("RGB", (110, 55), "#c00").save(image, "PNG")
+    site.conac_image.save("conac.png", ContentFile(image.getvalue()))
 
 
 def public_pages():
