@@ -378,6 +378,21 @@ def test_the_committee_marks_a_report_handled_with_a_reply(client, reviewer):
     assert listing.status_code == 200 and listing.context["cl"].result_count == 0
 
 
+def test_open_reports_are_counted_in_the_admins_work_list(client, reviewer, editor):
+    ErrorReport.objects.create(page_url="/", description="错别字")
+    ErrorReport.objects.create(description="链接打不开")
+    client.force_login(reviewer)
+    html = client.get(reverse("admin:index")).content.decode()
+    item = re.search(
+        r'data-worklist="error_reports">\s*<a href="([^"]+)">\s*<span[^>]*>(\d+)<', html
+    )
+    assert item.group(2) == "2"
+    listing = client.get(item.group(1).replace("&amp;", "&"))
+    assert listing.context["cl"].result_count == 2
+    client.force_login(editor)
+    assert "error_reports" not in client.get(reverse("admin:index")).content.decode()
+
+
 def test_readers_reports_cannot_be_added_or_rewritten_in_the_admin(client, superuser):
     report = ErrorReport.objects.create(page_url="/", description="错别字")
     client.force_login(superuser)
