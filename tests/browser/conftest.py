@@ -128,11 +128,15 @@ def restore_roles():
     committee_views = importlib.import_module(
         "alliances.migrations.0009_committee_sees_public_versions"
     )
+    error_reports = importlib.import_module("portal.migrations.0005_error_reports_sitemap_settings")
+    handling = [f"portal.{code}" for code in error_reports.PERMISSIONS]
     roles = {
         **articles_roles,
+        "审核": [*articles_roles["审核"], *handling],
         final.FINAL_REVIEWER: [
             *articles_roles["审核"],
             f"articles.{final.FINAL_REVIEW_PERMISSION}",
+            *handling,
         ],
         "机关工委": [*committee, *(f"alliances.{code}" for code in committee_views.PERMISSIONS)],
     }
