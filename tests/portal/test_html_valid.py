@@ -16,8 +16,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import OperationalError
+from django.test import RequestFactory
 from django.urls import reverse
 from PIL import Image
 
@@ -25,6 +28,7 @@ from alliances.demo import ALLIANCES
 from alliances.models import Alliance, Facility
 from alliances.selectors import published_activities, published_meetings
 from articles.models import Article, Category
+from portal import errors
 from portal.models import SiteSettings
 from tests.installs import CACHE, NPM_INSTALL, install_lock, run_installer, unavailable
 
@@ -140,6 +144,24 @@ def workspace_pages():
     }
 
 
+def error_pages():
+    """The error pages no address leads to on purpose, from their handlers."""
+    request = RequestFactory().get("/workspace/")
+    pages = {
+        "400": errors.bad_request(request, ValueError()),
+        "403": errors.permission_denied(
+            request, PermissionDenied("只有机关工委工作人员可以查看。")
+        ),
+        "500": errors.server_error(request),
+        "CSRF": errors.csrf_failure(request),
+    }
+    try:
+        raise OperationalError("the database is down")
+    except OperationalError:
+        pages["503"] = errors.server_error(request)
+    return {name: response.content.decode() for name, response in pages.items()}
+
+
 def render(client, pages):
     rendered = {}
     for name, url, status in pages:
@@ -156,6 +178,7 @@ def test_every_page_type_has_no_html_errors(client, demo, vnu_jar, tmp_path, set
     response = client.post(reverse("portal:error_report"), {"description": "", "token": "x"})
     assert response.status_code == 400
     pages["网站纠错（有错误）"] = response.content.decode()
+    pages |= error_pages()
     for username, entries in workspace_pages().items():
         client.force_login(get_user_model().objects.get(username=username))
         pages |= {f"{username} {name}": html for name, html in render(client, entries).items()}
