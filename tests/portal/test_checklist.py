@@ -435,3 +435,13 @@ def test_the_conac_mark_is_an_image_once_uploaded(client, site, tmp_path):
 def test_the_alliances_directory_leads_secretaries_to_the_workspace_login(client, alliance):
     html = client.get(reverse("alliances:directory")).content.decode()
     assert f'href="{reverse("workspace:login")}">联络员登录</a>' in html
+
+
+def test_machine_times_are_whole_seconds_in_the_sites_time_zone():
+    from datetime import UTC, datetime
+
+    from portal.templatetags.portal_tags import machine_time
+
+    when = datetime(2026, 12, 7, 7, 23, 31, 166572, tzinfo=UTC)
+    assert machine_time(when) == "2026-12-07T15:23:31+08:00"
+    assert machine_time(None) == ""

@@ -11,7 +11,6 @@ import io
 import json
 import shutil
 import subprocess
-from datetime import date
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -26,10 +25,10 @@ from PIL import Image
 
 from alliances.demo import ALLIANCES
 from alliances.models import Alliance, Facility
-from alliances.selectors import published_activities, published_meetings
-from articles.models import Article, Category
+from articles.models import Article
 from portal import errors
 from portal.models import SiteSettings
+from tests.browser import pages as browser_pages
 from tests.installs import CACHE, NPM_INSTALL, install_lock, run_installer, unavailable
 
 VNU_DIR = CACHE / "vnu"
@@ -89,59 +88,31 @@ def demo(db):
     site.conac_image.save("conac.png", ContentFile(image.getvalue()))
 
 
-def public_pages():
-    """(name, URL, expected status) of each public page type, from the demo content."""
-    section = Category.objects.filter(parent=None).exclude(children=None).first()
-    subsection = Category.objects.filter(parent=section).first()
-    published = Article.objects.published()
-    with_attachments = published.filter(attachments__isnull=False).exclude(cover="").first()
-    with_attachments = with_attachments or published.filter(attachments__isnull=False).first()
-    alliance = Alliance.objects.public().get(slug=ALLIANCES[0][1])
-    activity = published_activities().first().activity
-    meeting = published_meetings().first().meeting
-    pages = [
-        ("首页", reverse("portal:home"), 200),
-        ("栏目", section.get_absolute_url(), 200),
-        ("子栏目", subsection.get_absolute_url(), 200),
-        ("文章（附件）", with_attachments.get_absolute_url(), 200),
-        ("调研报告", published.filter(kind="report").first().get_absolute_url(), 200),
-        ("视频", published.filter(kind="video").first().get_absolute_url(), 200),
-        ("站内搜索", reverse("articles:search") + "?q=党建", 200),
-        ("搜索无结果", reverse("articles:search") + "?q=没有这个词语", 200),
-        ("联盟目录", reverse("alliances:directory"), 200),
-        ("联盟页", alliance.get_absolute_url(), 200),
-        ("联办活动列表", reverse("alliances:activities"), 200),
-        ("联办活动", activity.get_absolute_url(), 200),
-        ("联席会议", meeting.get_absolute_url(), 200),
-        ("网站地图", reverse("portal:site_map"), 200),
-        ("网站纠错", reverse("portal:error_report"), 200),
-        ("纠错已收到", reverse("portal:error_report_thanks"), 200),
-        ("404", "/no-such-page/", 404),
-        ("400 年份错误", alliance.get_absolute_url() + "?year=abc", 400),
-        ("工作台登录", reverse("workspace:login"), 200),
+def pages_to_check():
+    """{user or "": [(name, URL, status)]}: the page types the browser tests visit, plus
+    what only the HTML check looks at."""
+    slug = ALLIANCES[0][1]
+    alliance = Alliance.objects.get(slug=slug)
+    public = [
+        (name, url, 404 if name == "404" else 200)
+        for name, url in browser_pages.public_pages().items()
+    ]
+    with_attachments = Article.objects.published().filter(attachments__isnull=False).first()
+    public += [
+        ("article with attachments", with_attachments.get_absolute_url(), 200),
+        ("search, nothing found", reverse("articles:search") + "?q=没有这个词语", 200),
+        ("error report thanks", reverse("portal:error_report_thanks"), 200),
+        ("year not valid", alliance.get_absolute_url() + "?year=abc", 400),
     ]
     facility = Facility.objects.first()
     if facility is not None:
-        pages.append(("功能室使用安排", reverse("alliances:room", args=[facility.pk]), 200))
-    return pages
-
-
-def workspace_pages():
-    slug = ALLIANCES[0][1]
-    year = date.today().year
-    return {
-        f"sec-{slug}": [
-            ("工作台首页", reverse("workspace:home"), 200),
-            ("联盟工作台", reverse("workspace:alliance", args=[slug]), 200),
-            ("登记联席会议", reverse("workspace:meeting_new", args=[slug]), 200),
-            ("登记联办活动", reverse("workspace:activity_new", args=[slug]), 200),
-            ("台账", reverse("workspace:ledger", args=[slug, year]), 200),
-        ],
-        "committee": [
-            ("联盟总览", reverse("workspace:overview"), 200),
-            ("公开审核", reverse("workspace:review"), 200),
-        ],
-    }
+        public.append(("room schedule", reverse("alliances:room", args=[facility.pk]), 200))
+    secretary = [(name, url, 200) for name, url in browser_pages.workspace_pages(slug).items()]
+    committee = [
+        ("overview", reverse("workspace:overview"), 200),
+        ("review queue", reverse("workspace:review"), 200),
+    ]
+    return {"": public, f"sec-{slug}": secretary, "committee": committee}
 
 
 def error_pages():
@@ -173,16 +144,19 @@ def render(client, pages):
 
 def test_every_page_type_has_no_html_errors(client, demo, vnu_jar, tmp_path, settings):
     settings.PORTAL_PAGE_CACHE = False
-    pages = render(client, public_pages())
-    # The form again with the reader's mistakes: messages beside the fields.
+    pages = {}
+    for username, entries in pages_to_check().items():
+        if username:
+            client.force_login(get_user_model().objects.get(username=username))
+        pages |= {
+            f"{username} {name}".strip(): html for name, html in render(client, entries).items()
+        }
+    client.logout()
+    # The 纠错 form again with the reader's mistakes: messages beside the fields.
     response = client.post(reverse("portal:error_report"), {"description": "", "token": "x"})
     assert response.status_code == 400
-    pages["网站纠错（有错误）"] = response.content.decode()
+    pages["error report with errors"] = response.content.decode()
     pages |= error_pages()
-    for username, entries in workspace_pages().items():
-        client.force_login(get_user_model().objects.get(username=username))
-        pages |= {f"{username} {name}": html for name, html in render(client, entries).items()}
-    client.logout()
 
     errors = vnu_errors(vnu_jar, pages, tmp_path)
     listing = "\n".join(
