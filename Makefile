@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test lint format clean bench check-deploy bandit backup restore load faults lighthouse
+.PHONY: install run test lint format clean bench check-deploy bandit backup restore load faults lighthouse html-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Every page type through the Nu Html Checker (vnu-jar from npm into .cache/vnu/, needs Java).
+html-check: $(STAMP)
+	$(BIN)/python -m pytest -p no:xdist -rs tests/portal/test_html_valid.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -69,6 +69,15 @@ def site_tree_for(request):
     return request._site_tree
 
 
+def site_map_sections(request):
+    """[(section, [sub-sections])] readers can open, in the tree's order (网站地图)."""
+    return [
+        (section, [sub for sub in section.subsections if sub.visible])
+        for section in site_tree_for(request).sections
+        if section.visible
+    ]
+
+
 def published_in_section(category):
     return Article.objects.published().in_section(category).for_listing()
 

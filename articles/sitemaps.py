@@ -1,8 +1,5 @@
 from django.contrib.sitemaps import Sitemap
-from django.contrib.sitemaps import views as sitemap_views
 from django.db.models import Max
-
-from portal.pagecache import cached_page
 
 from .models import Article
 from .selectors import site_tree
@@ -36,13 +33,3 @@ class CategorySitemap(Sitemap):
 
 
 SITEMAPS = {"articles": ArticleSitemap, "sections": CategorySitemap}
-
-
-@cached_page(prefs=())
-def index(request):
-    return sitemap_views.index(request, SITEMAPS)
-
-
-@cached_page(query=["p"], prefs=())
-def section(request, section):
-    return sitemap_views.sitemap(request, SITEMAPS, section=section)

@@ -13,11 +13,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import audit
-from .models import AuditEntry, FriendlyLink, SiteSettings
+from .models import AuditEntry, ErrorReport, FriendlyLink, SiteSettings
 from .richtext import RichTextField, html_to_text
 
 admin.site.site_header = "党建网管理后台"
@@ -257,7 +258,11 @@ class SiteSettingsAdmin(AuditedModelAdmin, HistoryAdmin):
             },
         ),
         ("页脚", {"fields": ["host_organization", "organizer", "phone", "email", "address"]}),
-        ("备案与标识", {"fields": ["icp_number", "police_number", "conac_id"]}),
+        (
+            "备案与标识",
+            {"fields": ["icp_number", "police_number", "conac_id", "conac_image"]},
+        ),
+        ("网站纠错", {"fields": ["error_report_url"]}),
     ]
 
     def changelist_view(self, request, extra_context=None):
@@ -278,6 +283,58 @@ class FriendlyLinkAdmin(AuditedModelAdmin):
     list_display = ["name", "url", "position", "is_active"]
     list_editable = ["position", "is_active"]
     search_fields = ["name", "url"]
+
+
+@admin.register(ErrorReport)
+class ErrorReportAdmin(AuditedModelAdmin):
+    """The committee's queue of 网站纠错: what readers sent is read-only; staff set the status
+    and write the reply, and who handled it and when are stamped."""
+
+    list_display = ["created_at", "short_description", "page_link", "status", "handled_by"]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["handled_by"]
+    search_fields = ["description", "page_url", "contact", "reply"]
+    date_hierarchy = "created_at"
+    fields = [
+        "page_link",
+        "description",
+        "contact",
+        "created_at",
+        "status",
+        "reply",
+        "handled_by",
+        "handled_at",
+    ]
+    readonly_fields = [
+        "page_link",
+        "description",
+        "contact",
+        "created_at",
+        "handled_by",
+        "handled_at",
+    ]
+
+    @admin.display(description="问题描述")
+    def short_description(self, obj):
+        return str(obj)
+
+    @admin.display(description="页面地址", ordering="page_url")
+    def page_link(self, obj):
+        if not obj.page_url:
+            return "（未填写）"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>', obj.page_url, obj.page_url
+        )
+
+    def has_add_permission(self, request):
+        return False  # reports come from readers, through the form on the site
+
+    def save_model(self, request, obj, form, change):
+        if obj.status == ErrorReport.Status.HANDLED and "status" in form.changed_data:
+            obj.handled_by, obj.handled_at = request.user, timezone.now()
+        elif obj.status == ErrorReport.Status.OPEN:
+            obj.handled_by = obj.handled_at = None
+        super().save_model(request, obj, form, change)
 
 
 # Who made whom a user, staff or a member of a role belongs in the trail too.

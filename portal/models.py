@@ -6,6 +6,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from .uploads import RandomName, SafeImageField
+
 MIIT_FILING_URL = "https://beian.miit.gov.cn/"
 POLICE_FILING_URL = "https://beian.mps.gov.cn/#/query/webSearch?code={code}"
 CONAC_URL = "https://bszs.conac.cn/sitename?method=show&id={id}"
@@ -53,6 +55,19 @@ class SiteSettings(models.Model):
         max_length=60,
         blank=True,
         help_text="开办单位取得党政机关网站标识后填写，页脚显示标识链接。",
+    )
+    conac_image = SafeImageField(
+        "党政机关网站标识图片",
+        upload_to=RandomName("site"),
+        blank=True,
+        help_text="从党政机关网站标识管理系统下载的标识图片（红色标识），页脚显示为链接；"
+        "不上传则显示文字链接。填写了标识编号才显示。",
+    )
+    error_report_url = models.URLField(
+        "网站纠错服务网址",
+        blank=True,
+        help_text="网站已在外部纠错平台（如政府网站找错平台）登记时填写，页脚的“网站纠错”"
+        "链接到那里；留空则使用本站的纠错表单，来信在后台“网站纠错”中处理。",
     )
     default_source = models.CharField(
         "默认来源", max_length=60, default="本网", help_text="文章未填写来源时显示。"
@@ -154,3 +169,55 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.summary}"
+
+
+class ErrorReport(models.Model):
+    """网站纠错: a reader's note that something on a page is wrong (a typo, a dead link, an
+    outdated fact), kept in the committee's queue until it is handled with a reply.
+
+    Inspections ask for a 纠错 entry on every page and for reports to be answered; the
+    reporter's contact is optional, so the reply is first of all the committee's own record
+    of what was done."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待处理"
+        HANDLED = "handled", "已处理"
+
+    page_url = models.CharField(
+        "页面地址", max_length=500, blank=True, help_text="出错页面在本站的地址。"
+    )
+    description = models.TextField("问题描述", max_length=2000)
+    contact = models.CharField("联系方式", max_length=100, blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    reply = models.TextField(
+        "处理说明", blank=True, help_text="标记为已处理时必填：改了什么，或为什么不需要改。"
+    )
+    created_at = models.DateTimeField("提交时间", auto_now_add=True, db_index=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField("处理时间", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "网站纠错"
+        verbose_name_plural = "网站纠错"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open") | ~models.Q(reply=""),
+                name="error_report_handled_has_reply",
+                violation_error_message="标记为已处理时请填写处理说明。",
+            )
+        ]
+
+    def __str__(self):
+        text = " ".join(self.description.split())
+        return text if len(text) <= 30 else f"{text[:30]}…"

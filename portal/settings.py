@@ -173,6 +173,8 @@ PORTAL_PAGE_CACHE_SECONDS = int(os.environ.get("PORTAL_PAGE_CACHE_SECONDS", "600
 # query may take on PostgreSQL before it is cancelled with a message.
 PORTAL_SEARCH_RATE = os.environ.get("PORTAL_SEARCH_RATE", "30/m")
 PORTAL_SEARCH_TIMEOUT_MS = int(os.environ.get("PORTAL_SEARCH_TIMEOUT_MS", "1000"))
+# 网站纠错 (portal/views.py): reports a client may send in an hour.
+PORTAL_ERROR_REPORT_RATE = os.environ.get("PORTAL_ERROR_REPORT_RATE", "10/h")
 # A reader's repeated views of one article count once in this window (articles/viewcounts.py).
 PORTAL_VIEW_WINDOW_SECONDS = int(os.environ.get("PORTAL_VIEW_WINDOW_SECONDS", "1800"))
 

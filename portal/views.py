@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import (
@@ -8,14 +9,17 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from . import preferences, renditions
+from .errorreports import ErrorReportForm, issue_token, site_path
 from .pagecache import cached_page
+from .security import client_ip
 from .uploads import RandomName, clean_image
 
 
@@ -96,3 +100,58 @@ def rendition(request, name):
     )
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+@cached_page
+def site_map(request, parts):
+    """网站地图 for readers: sections and sub-sections, the alliances, the feeds. Each app
+    gives its part (``parts``: name → function of the request, wired in portal/urls.py)."""
+    context = {name: part(request) for name, part in parts.items()}
+    return render(request, "portal/site_map.html", context)
+
+
+def _error_report_page(request, form, status=200, notice=""):
+    return render(
+        request, "portal/error_report.html", {"form": form, "notice": notice}, status=status
+    )
+
+
+# Not page-cached: each form carries a token of its own time (portal/errorreports.py).
+@require_http_methods(["GET", "POST"])
+@ratelimit(
+    key=lambda group, request: client_ip(request),
+    rate=lambda group, request: settings.PORTAL_ERROR_REPORT_RATE,
+    method="POST",
+    block=False,
+)
+def error_report(request):
+    """网站纠错: the page address (from ?page= or the page the reader came from, only if it
+    is a page of this site), a description and an optional contact, into the committee's
+    queue in the admin."""
+    host = request.get_host()
+    if request.method == "GET":
+        came_from = request.GET.get("page") or request.headers.get("Referer", "")
+        initial = {"page_url": site_path(came_from, host) or "", "token": issue_token()}
+        return _error_report_page(request, ErrorReportForm(initial=initial, host=host))
+    form = ErrorReportForm(request.POST, host=host)
+    if request.limited:
+        notice = "提交太频繁了，请一小时后再试；也可以通过页面底部的联系方式告诉我们。"
+        response = _error_report_page(request, _with_new_token(form), 429, notice)
+        response["Retry-After"] = "3600"
+        return response
+    if not form.is_valid():
+        return _error_report_page(request, _with_new_token(form), 400)
+    form.save()
+    return redirect("portal:error_report_thanks")
+
+
+def _with_new_token(form):
+    """The reader's form again, with a new token, so it can be corrected and sent."""
+    form.data = form.data.copy()
+    form.data["token"] = issue_token()
+    return form
+
+
+@cached_page
+def error_report_thanks(request):
+    return render(request, "portal/error_report_thanks.html")

@@ -42,3 +42,4 @@ PORTAL_SHARED_CACHE = True
 
 # Tests send many searches from one address; the limit's own test sets the real rate.
 PORTAL_SEARCH_RATE = "100000/m"
+PORTAL_ERROR_REPORT_RATE = "100000/m"  # likewise for 网站纠错 (tests/portal/test_checklist.py)

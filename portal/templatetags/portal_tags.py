@@ -1,5 +1,6 @@
 from django import template
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from portal import pagecache, renditions
@@ -32,3 +33,20 @@ def picture(file, width, height, *, sizes, alt, lazy=True, priority=False):
     return renditions.picture(
         file.storage, file.name, width, height, sizes=sizes, alt=alt, lazy=lazy, priority=priority
     )
+
+
+@register.filter
+def one_line(value):
+    """Text as one line, its runs of spaces and line breaks made one space (meta tags)."""
+    return " ".join(str(value).split())
+
+
+@register.filter
+def machine_time(value):
+    """A date and time for ``<time datetime>``: ISO 8601 in the site's time zone, to the
+    second (HTML allows at most three digits of a fraction; Django's ``date:'c'`` gives six)."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(microsecond=0).isoformat()

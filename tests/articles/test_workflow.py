@@ -207,7 +207,7 @@ def test_the_admin_index_costs_the_same_few_queries_however_much_waits(
     for n in range(5):
         CategoryFactory(parent=subsection.parent if n % 2 else None)
     assert queries() == few
-    assert few <= 10
+    assert few <= 11  # 11 since the 网站纠错 item (issue 17)
 
 
 class TestSecondReview:

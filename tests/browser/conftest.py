@@ -5,15 +5,12 @@ by the set-up below when missing. Outside CI a missing tool skips these tests wi
 with CI=true it fails them, so a CI run cannot pass without having run them.
 """
 
-import contextlib
-import fcntl
 import importlib
 import io
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -21,13 +18,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-REPO = Path(__file__).resolve().parents[2]
-CACHE = REPO / ".cache"
+from tests import installs
+from tests.installs import CACHE, NPM_INSTALL, REPO, install_lock, run_installer
+
 AXE_DIR = CACHE / "axe"
 AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "screenshots"
 APT_INSTALL = ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=600"]
-NPM_INSTALL = ["npm", "install", "--no-save", "--no-audit", "--no-fund"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "browser-tests-pass-9"  # set on the demo accounts by the demo_site fixture
 DESKTOP = {"width": 1280, "height": 900}
@@ -36,26 +33,7 @@ PHONE = {"width": 375, "height": 740}
 
 def unavailable(reason):
     """Fail under CI (the browser suite must run there), skip elsewhere."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"浏览器测试无法运行：{reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@contextlib.contextmanager
-def install_lock(name):
-    """xdist workers start at once: let one of them install while the others wait."""
-    CACHE.mkdir(exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def run_installer(command):
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return str(error)
-    return None if result.returncode == 0 else (result.stderr or result.stdout)[-2000:]
+    installs.unavailable("浏览器测试", reason)
 
 
 def has_chinese_font():
@@ -150,11 +128,15 @@ def restore_roles():
     committee_views = importlib.import_module(
         "alliances.migrations.0009_committee_sees_public_versions"
     )
+    error_reports = importlib.import_module("portal.migrations.0005_error_reports_sitemap_settings")
+    handling = [f"portal.{code}" for code in error_reports.PERMISSIONS]
     roles = {
         **articles_roles,
+        "审核": [*articles_roles["审核"], *handling],
         final.FINAL_REVIEWER: [
             *articles_roles["审核"],
             f"articles.{final.FINAL_REVIEW_PERMISSION}",
+            *handling,
         ],
         "机关工委": [*committee, *(f"alliances.{code}" for code in committee_views.PERMISSIONS)],
     }

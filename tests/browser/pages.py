@@ -1,4 +1,5 @@
-"""Every page type of the site, as addresses into the demo content (tests/browser/conftest.py)."""
+"""Every page type of the site, as addresses into the demo content (tests/browser/conftest.py);
+also the pages of the HTML check (tests/portal/test_html_valid.py)."""
 
 from django.conf import settings
 from django.urls import reverse
@@ -51,6 +52,8 @@ def public_pages():
         .first()
         .get_absolute_url(),
         "meeting page": selectors.published_meetings().first().get_absolute_url(),
+        "site map": reverse("portal:site_map"),
+        "error report": reverse("portal:error_report"),
         "workspace login": reverse("workspace:login"),
         "admin login": f"/{settings.ADMIN_URL}login/",
     }

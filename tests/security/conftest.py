@@ -24,7 +24,7 @@ from alliances.models import (
 )
 from articles.models import Article, Attachment
 from portal import audit
-from portal.models import FriendlyLink, SiteSettings
+from portal.models import ErrorReport, FriendlyLink, SiteSettings
 from tests.factories import (
     ActivityFactory,
     AllianceFactory,
@@ -131,7 +131,9 @@ def security_world(db):
         hidden_section=hidden_section,
         attachments=attachments,
     )
+    report = ErrorReport.objects.create(page_url="/", description="第二段有错别字")
     world.admin_objects = {
+        "portal.errorreport": report,
         "axes.accessattempt": attempt,
         "axes.accesslog": access_log,
         "axes.accessfailurelog": failure_log,

@@ -27,7 +27,7 @@ from django.utils import timezone
 from alliances import services
 from alliances.models import Activity, Booking, Facility, JointMeeting, Membership, Photo
 from articles.models import Article
-from articles.sitemaps import SITEMAPS
+from portal.urls import SITEMAPS
 from tests.factories import BranchFactory
 
 LOGIN = "→工作台登录"
@@ -392,6 +392,10 @@ MATRIX = {
     # A rendition of an image that does not exist (portal/renditions.py): nothing is made.
     "rendition": everyone(404, 405, lambda world: {"missing": {"name": "covers/x.jpg.320w.webp"}}),
     "healthz": everyone(200, 200),
+    "portal:site_map": everyone(200, 200),
+    # 网站纠错: an empty POST is a form error (the description and the token), nothing saved.
+    "portal:error_report": everyone(200, 400),
+    "portal:error_report_thanks": everyone(200, 200),
     "sitemap_index": everyone(200, 200),
     "django.contrib.sitemaps.views.sitemap": everyone(
         200, 200, lambda world: {name: {"section": name} for name in SITEMAPS}
@@ -499,6 +503,7 @@ ADMIN_MODELS = {
     "portal.auditentry": "v",
     "portal.sitesettings": "cv",
     "portal.friendlylink": "acdv",
+    "portal.errorreport": "cdv",  # reports come from readers, through the form on the site
     "auth.user": "acdv",
     "auth.group": "acdv",
     "articles.category": "acdv",
@@ -544,6 +549,7 @@ ROLE_PERMISSIONS = {
         "articles.category": "acv",
         "portal.sitesettings": "cv",
         "portal.friendlylink": "acdv",
+        "portal.errorreport": "cv",
         "portal.auditentry": "v",
     },
     "committee": {
