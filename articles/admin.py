@@ -201,7 +201,10 @@ class ArticleAdmin(AuditedModelAdmin, HistoryAdmin):
             None,
             {"fields": ["title", "category", "kind", "status", "review_comment", "published_at"]},
         ),
-        ("内容", {"fields": ["summary", "body", "source", "author", "submitting_unit"]}),
+        (
+            "内容",
+            {"fields": ["summary", "body", "source", "author", "submitting_unit", "keywords"]},
+        ),
         ("图片", {"fields": ["cover", "cover_alt", "headline", "pinned"]}),
         ("视频（类型为“视频”时填写）", {"fields": ["video_file", "video_url", "video_poster"]}),
         (

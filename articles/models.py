@@ -198,6 +198,12 @@ class Article(models.Model):
     submitting_unit = models.CharField(
         "申报单位", max_length=100, blank=True, help_text="调研报告填写，显示在报告标题下。"
     )
+    keywords = models.CharField(
+        "关键词",
+        max_length=100,
+        blank=True,
+        help_text="用逗号分隔，写入页面的 keywords 元数据供搜索引擎使用；不填则用所在栏目。",
+    )
     video_file = VideoField(
         "视频文件", upload_to=RandomName("videos"), blank=True, help_text="MP4 或 WebM。"
     )

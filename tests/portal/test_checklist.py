@@ -105,6 +105,12 @@ def test_an_article_page_has_keywords_from_its_section(client, site, section, su
     assert keywords[0].split(",")[:2] == [subsection.name, section.name]
 
 
+def test_an_article_page_has_its_own_keywords_when_the_editor_wrote_them(client, site, section):
+    article = ArticleFactory(category=section, keywords="楼宇党建,联建共建")
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert re.findall(r'<meta name="keywords" content="([^"]*)">', html) == ["楼宇党建,联建共建"]
+
+
 # sitemap.xml -------------------------------------------------------------------------------
 
 
