@@ -116,19 +116,17 @@ def _flatten(image):
     return flat
 
 
-def url(storage, name):
-    """Where a rendition is asked for: beside its original on this host's disk (nginx hands
-    a missing one to the app); through the app with other storage (S3), which makes a
-    missing one and redirects to the storage."""
+def base_url(storage, name):
+    """The address a rendition's suffix (``.720w.webp``) is added to: the original's on this
+    host's disk, where nginx hands a missing rendition to the app; the app's with other
+    storage (S3), which makes a missing one and redirects to the storage."""
     if isinstance(storage, FileSystemStorage):
         return storage.url(name)
     return f"/{settings.MEDIA_URL.strip('/')}/{name}"
 
 
-def srcset(storage, name, width, extension):
-    return ", ".join(
-        f"{url(storage, rendition_name(name, w, extension))} {w}w" for w in widths(name, width)
-    )
+def srcset(base, name, width, extension):
+    return ", ".join(f"{base}.{w}w.{extension} {w}w" for w in widths(name, width))
 
 
 def picture(storage, name, width, height, *, sizes, alt, lazy=True, priority=False, shown=None):
@@ -153,13 +151,14 @@ def picture(storage, name, width, height, *, sizes, alt, lazy=True, priority=Fal
     )
     if not widths(name, width):
         return format_html('<img src="{}"{}>', storage.url(name), attributes)
+    base = base_url(storage, name)
     return format_html(
         '<picture><source type="image/webp" srcset="{}" sizes="{}">'
         '<img src="{}" srcset="{}" sizes="{}"{}></picture>',
-        srcset(storage, name, width, "webp"),
+        srcset(base, name, width, "webp"),
         sizes,
         storage.url(name),
-        srcset(storage, name, width, "jpg"),
+        srcset(base, name, width, "jpg"),
         sizes,
         attributes,
     )
