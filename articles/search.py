@@ -218,7 +218,18 @@ def _plan(walk):
         try:
             yield
         finally:
-            cursor.execute("; ".join(f"RESET {setting}" for setting in off))
+            # After an error inside a transaction (a search cut off at its time limit) the
+            # transaction takes no more commands; its rollback undoes the SETs by itself.
+            if not _aborted():
+                cursor.execute("; ".join(f"RESET {setting}" for setting in off))
+
+
+def _aborted():
+    """Whether the connection's transaction failed and awaits its rollback."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
 
 
 class TitleFirst:
