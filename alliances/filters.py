@@ -1,6 +1,8 @@
 import django_filters
 from django import forms
 
+from portal.widgets import QuickSelect
+
 from .models import FIRST_YEAR, Alliance, Branch, Line, PublicVersion
 from .selectors import published_years
 
@@ -25,9 +27,14 @@ class ActivityFilter(django_filters.FilterSet):
         label="联盟",
         queryset=Alliance.objects.public().only("pk", "name"),
         empty_label="全部联盟",
+        widget=QuickSelect,
     )
     line = django_filters.ChoiceFilter(
-        label="六联类别", field_name="activity__line", choices=Line.choices, empty_label="全部类别"
+        label="六联类别",
+        field_name="activity__line",
+        choices=Line.choices,
+        empty_label="全部类别",
+        widget=QuickSelect,
     )
     year = django_filters.ChoiceFilter(
         label="年度",
@@ -35,6 +42,7 @@ class ActivityFilter(django_filters.FilterSet):
         lookup_expr="year",
         choices=year_choices,
         empty_label="全部年度",
+        widget=QuickSelect,
         error_messages=YEAR_ERROR,
     )
     quarter = django_filters.ChoiceFilter(
@@ -43,12 +51,14 @@ class ActivityFilter(django_filters.FilterSet):
         lookup_expr="quarter",
         choices=[(q, f"第{q}季度") for q in range(1, 5)],
         empty_label="全部季度",
+        widget=QuickSelect,
     )
     branch = django_filters.ModelChoiceFilter(
         label="主办党组织",
         field_name="activity__host",
         queryset=Branch.objects.filter(memberships__status="active").distinct().only("pk", "name"),
         empty_label="全部党组织",
+        widget=QuickSelect,
     )
 
     class Meta:
@@ -91,6 +101,7 @@ class YearForm(forms.Form):
         required=False,
         empty_value=None,
         error_messages=YEAR_ERROR,
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, years=None, **kwargs):
