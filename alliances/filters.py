@@ -65,8 +65,11 @@ class ActivityFilter(django_filters.FilterSet):
         model = PublicVersion
         fields = ["alliance", "line", "year", "quarter", "branch"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, years=None, **kwargs):
+        """``years``: the years to offer (default: those with published records)."""
         super().__init__(*args, **kwargs)
+        if years is not None:
+            self.filters["year"].extra["choices"] = year_choices(years)
         # Offer the branches of the chosen alliance only: a list of every branch of every
         # alliance is over a thousand options, useless to a reader and slow to render.
         # Any active branch is still accepted (a link may name one without its alliance).
