@@ -65,11 +65,16 @@ class ActivityFilter(django_filters.FilterSet):
         model = PublicVersion
         fields = ["alliance", "line", "year", "quarter", "branch"]
 
-    def __init__(self, *args, years=None, **kwargs):
-        """``years``: the years to offer (default: those with published records)."""
+    def __init__(self, *args, years=None, alliances=None, **kwargs):
+        """``years``: the years to offer (default: those with published records);
+        ``alliances``: the (pk, name) of the alliances to offer (default: read them)."""
         super().__init__(*args, **kwargs)
         if years is not None:
             self.filters["year"].extra["choices"] = year_choices(years)
+        if alliances is not None:
+            # What is shown only: a chosen alliance is still checked against the queryset.
+            field = self.form.fields["alliance"]
+            field.widget.choices = [("", field.empty_label), *alliances]
         # Offer the branches of the chosen alliance only: a list of every branch of every
         # alliance is over a thousand options, useless to a reader and slow to render.
         # Any active branch is still accepted (a link may name one without its alliance).

@@ -138,7 +138,12 @@ class ActivityListView(FilteredListMixin, PagedByIdMixin, ListView):
         return selectors.published_activities()
 
     def get_filterset_kwargs(self):
-        return {"years": _published_years(self.request)}
+        names = pagecache.fragment(
+            "public-alliance-names",
+            lambda: list(Alliance.objects.public().values_list("pk", "name")),
+            request=self.request,
+        )
+        return {"years": _published_years(self.request), "alliances": names}
 
     def get_count_fragment(self):
         return "count:activities" if self.unfiltered else None
