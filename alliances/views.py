@@ -118,7 +118,11 @@ def alliance_detail(request, slug):
         .order_by("-held_on", "-id")
         .select_related("meeting")
         .only(*LINKED, "meeting__id"),
-        "charts": _charts(year, "one", alliance),
+        "charts": pagecache.fragment(
+            f"alliance-charts:{alliance.pk}:{year}",
+            lambda: _charts(year, "one", alliance),
+            request=request,
+        ),
     }
     return render(request, "alliances/alliance_detail.html", context)
 
