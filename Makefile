@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test lint format clean bench check-deploy bandit backup restore load faults
+.PHONY: install run test lint format clean bench bench-wagtail check-deploy bandit backup restore load faults
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ clean:
 # Benchmark on PostgreSQL + Redis with gunicorn and wrk (see bench/run.py); takes a while.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Our search beside a minimal Wagtail site's on the same data (bench/wagtail_search.py).
+bench-wagtail: $(STAMP)
+	$(BIN)/python bench/wagtail_search.py
 
 # 64 connections for 60 s plus secretaries' writes: 0 errors, exact view counts (bench/load.py).
 load: $(STAMP)
