@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test lint format clean bench check-deploy bandit backup restore load faults lighthouse html-check
+.PHONY: install run test lint format clean bench bench-wagtail check-deploy bandit backup restore load faults lighthouse html-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,10 @@ bench: $(STAMP)
 # Lighthouse, mobile and desktop, on the demo behind the shipped nginx config (bench/lighthouse.py).
 lighthouse: $(STAMP)
 	$(BIN)/python -m bench.lighthouse
+
+# Our search beside a minimal Wagtail site's on the same data (bench/wagtail_search.py).
+bench-wagtail: $(STAMP)
+	$(BIN)/python bench/wagtail_search.py
 
 # 64 connections for 60 s plus secretaries' writes: 0 errors, exact view counts (bench/load.py).
 load: $(STAMP)

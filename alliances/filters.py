@@ -1,6 +1,8 @@
 import django_filters
 from django import forms
 
+from portal.widgets import QuickSelect
+
 from .models import FIRST_YEAR, Alliance, Branch, Line, PublicVersion
 from .selectors import published_years
 
@@ -25,9 +27,14 @@ class ActivityFilter(django_filters.FilterSet):
         label="联盟",
         queryset=Alliance.objects.public().only("pk", "name"),
         empty_label="全部联盟",
+        widget=QuickSelect,
     )
     line = django_filters.ChoiceFilter(
-        label="六联类别", field_name="activity__line", choices=Line.choices, empty_label="全部类别"
+        label="六联类别",
+        field_name="activity__line",
+        choices=Line.choices,
+        empty_label="全部类别",
+        widget=QuickSelect,
     )
     year = django_filters.ChoiceFilter(
         label="年度",
@@ -35,6 +42,7 @@ class ActivityFilter(django_filters.FilterSet):
         lookup_expr="year",
         choices=year_choices,
         empty_label="全部年度",
+        widget=QuickSelect,
         error_messages=YEAR_ERROR,
     )
     quarter = django_filters.ChoiceFilter(
@@ -43,20 +51,30 @@ class ActivityFilter(django_filters.FilterSet):
         lookup_expr="quarter",
         choices=[(q, f"第{q}季度") for q in range(1, 5)],
         empty_label="全部季度",
+        widget=QuickSelect,
     )
     branch = django_filters.ModelChoiceFilter(
         label="主办党组织",
         field_name="activity__host",
         queryset=Branch.objects.filter(memberships__status="active").distinct().only("pk", "name"),
         empty_label="全部党组织",
+        widget=QuickSelect,
     )
 
     class Meta:
         model = PublicVersion
         fields = ["alliance", "line", "year", "quarter", "branch"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, years=None, alliances=None, **kwargs):
+        """``years``: the years to offer (default: those with published records);
+        ``alliances``: the (pk, name) of the alliances to offer (default: read them)."""
         super().__init__(*args, **kwargs)
+        if years is not None:
+            self.filters["year"].extra["choices"] = year_choices(years)
+        if alliances is not None:
+            # What is shown only: a chosen alliance is still checked against the queryset.
+            field = self.form.fields["alliance"]
+            field.widget.choices = [("", field.empty_label), *alliances]
         # Offer the branches of the chosen alliance only: a list of every branch of every
         # alliance is over a thousand options, useless to a reader and slow to render.
         # Any active branch is still accepted (a link may name one without its alliance).
@@ -91,6 +109,7 @@ class YearForm(forms.Form):
         required=False,
         empty_value=None,
         error_messages=YEAR_ERROR,
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, years=None, **kwargs):

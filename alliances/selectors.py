@@ -10,6 +10,7 @@ what readers see of a record is its approved public version, never the record.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import ExtractQuarter
@@ -45,12 +46,47 @@ def public_alliances():
     )
 
 
+class DirectoryBuilding(NamedTuple):
+    pk: int
+    name: str
+
+
+class DirectoryCard(NamedTuple):
+    """What the directory shows of an alliance (alliances_public.alliance_cards)."""
+
+    name: str
+    slug: str
+    status: str
+    rotation: str
+    member_total: int
+    party_members: int
+
+
 def directory():
-    """[(kind label, [(building or None, [alliances])])] in display order."""
+    """[(kind label, [(building or None, [cards])])] in display order. Plain rows, not
+    model instances: two hundred alliances with their buildings cost 20 ms as models."""
     grouped = defaultdict(lambda: defaultdict(list))
+    buildings = {}
+    rows = public_alliances().order_by("kind", *Alliance._meta.ordering)
     # Within a kind, in the alliances' own order (a building first where its first one is).
-    for alliance in public_alliances().order_by("kind", *Alliance._meta.ordering):
-        grouped[alliance.kind][alliance.building].append(alliance)
+    for kind, building_id, building_name, *card in rows.values_list(
+        "kind",
+        "building_id",
+        "building__name",
+        "name",
+        "slug",
+        "status",
+        "rotation",
+        "member_total",
+        "party_members",
+    ):
+        building = None
+        if building_id is not None:
+            building = buildings.setdefault(
+                building_id, DirectoryBuilding(building_id, building_name)
+            )
+        card[-1] = card[-1] or 0
+        grouped[kind][building].append(DirectoryCard(*card))
     return [
         (label, list(grouped[kind].items()))
         for kind, label in Alliance.Kind.choices

@@ -1,6 +1,8 @@
 import django_filters
 from django import forms
 
+from portal.widgets import QuickSelect
+
 from .models import Article
 from .search import MAX_TERMS, answerable, search_terms
 
@@ -8,12 +10,18 @@ from .search import MAX_TERMS, answerable, search_terms
 class ArticleFilter(django_filters.FilterSet):
     """Filters of a section page. Values outside the choices make the form invalid (a 400)."""
 
-    category = django_filters.TypedChoiceFilter(label="子栏目", coerce=int, empty_value=None)
+    category = django_filters.TypedChoiceFilter(
+        label="子栏目", coerce=int, empty_value=None, widget=QuickSelect
+    )
     kind = django_filters.ChoiceFilter(
-        label="类型", choices=Article.Kind.choices, empty_label="全部类型"
+        label="类型", choices=Article.Kind.choices, empty_label="全部类型", widget=QuickSelect
     )
     year = django_filters.ChoiceFilter(
-        label="年份", field_name="published_at", lookup_expr="year", empty_label="全部年份"
+        label="年份",
+        field_name="published_at",
+        lookup_expr="year",
+        empty_label="全部年份",
+        widget=QuickSelect,
     )
 
     class Meta:

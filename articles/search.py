@@ -31,6 +31,7 @@ who needs more adds a word.
 """
 
 import contextlib
+import contextvars
 import re
 import unicodedata
 
@@ -179,6 +180,11 @@ def search_articles(queryset, query):
     )
 
 
+# The planner settings made with SET LOCAL in time_limit's transaction ({name: value}); None
+# outside it.
+_local_plan = contextvars.ContextVar("search_local_plan", default=None)
+
+
 class SearchTimedOut(Exception):
     """PostgreSQL cancelled a search at its time limit."""
 
@@ -194,7 +200,11 @@ def time_limit(milliseconds):
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL statement_timeout = {int(milliseconds)}")
-            yield
+            token = _local_plan.set({})  # the planner settings of this transaction
+            try:
+                yield
+            finally:
+                _local_plan.reset(token)
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
             raise SearchTimedOut from error
@@ -212,13 +222,43 @@ def _plan(walk):
     if connection.vendor != "postgresql":
         yield
         return
+    local = _local_plan.get()
+    if local is not None:
+        # Inside time_limit's transaction: SET LOCAL, which its end undoes, and only what
+        # differs from the last plan in it (the count and the page share one: no RESET and
+        # SET again between them, two round trips fewer each).
+        wanted = {
+            "enable_seqscan": "off",
+            "enable_bitmapscan": "off" if walk else "on",
+            "enable_indexscan": "on" if walk else "off",
+        }
+        changes = {name: value for name, value in wanted.items() if local.get(name, "on") != value}
+        if changes:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "; ".join(f"SET LOCAL {name} = {value}" for name, value in changes.items())
+                )
+            local.update(changes)
+        yield
+        return
     off = ("enable_seqscan", "enable_bitmapscan" if walk else "enable_indexscan")
     with connection.cursor() as cursor:
         cursor.execute("; ".join(f"SET {setting} = off" for setting in off))
         try:
             yield
         finally:
-            cursor.execute("; ".join(f"RESET {setting}" for setting in off))
+            # After an error inside a transaction (a search cut off at its time limit) the
+            # transaction takes no more commands; its rollback undoes the SETs by itself.
+            if not _aborted():
+                cursor.execute("; ".join(f"RESET {setting}" for setting in off))
+
+
+def _aborted():
+    """Whether the connection's transaction failed and awaits its rollback."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
 
 
 class TitleFirst:

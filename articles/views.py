@@ -93,6 +93,9 @@ class CategoryView(FilteredListMixin, PagedByIdMixin, ListView):
     def get_page_queryset(self):
         return Article.objects.for_listing()
 
+    def get_count_fragment(self):
+        return f"count:{self.category.pk}" if self.unfiltered else None
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(category=self.category, section=self.section, **kwargs)
 

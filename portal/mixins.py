@@ -1,6 +1,8 @@
 from django.core.paginator import Paginator
 from django.views.generic.list import MultipleObjectMixin
 
+from . import pagecache
+
 
 class FilteredListMixin(MultipleObjectMixin):
     """A list narrowed by a django-filter FilterSet.
@@ -29,6 +31,15 @@ class FilteredListMixin(MultipleObjectMixin):
 
     def get_queryset(self):
         return self.filterset.queryset if self.filter_invalid else self.filterset.qs
+
+    @property
+    def unfiltered(self):
+        """Whether the page lists everything (no filter chosen, or only invalid ones)."""
+        return (
+            not self.filterset.is_bound
+            or self.filter_invalid
+            or not any(self.filterset.form.cleaned_data.values())
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -76,6 +87,19 @@ class PagedByIdMixin(MultipleObjectMixin):
 
     def get_page_queryset(self):
         raise NotImplementedError
+
+    def get_count_fragment(self):
+        """A name under which the length of the list is kept for the content version
+        (pagecache.fragment) when it is the same for every reader; None: count it now.
+        Counting tens of thousands of rows costs more than the rest of the page."""
+        return None
+
+    def get_paginator(self, queryset, *args, **kwargs):
+        paginator = super().get_paginator(queryset, *args, **kwargs)
+        name = self.get_count_fragment()
+        if name is not None:
+            paginator.count = pagecache.fragment(name, queryset.count, request=self.request)
+        return paginator
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, ids, is_paginated = super().paginate_queryset(

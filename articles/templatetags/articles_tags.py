@@ -75,6 +75,34 @@ def article_list(articles, show_pinned=False):
     return format_html('<ul class="article-list">\n{}\n</ul>', items)
 
 
+@register.simple_tag
+def search_results(articles, query):
+    """The search page's results, each with its title and an excerpt marked up with the
+    words of ``query``. Written out here for the reason ``article_list`` is."""
+    if not articles:
+        return mark_safe(
+            '<li class="empty">没有找到相关内容。请换一个关键词，或减少关键词的字数。</li>'
+        )
+    return format_html_join(
+        "\n",
+        "<li>\n"
+        '  <h2><a href="{}">{}</a></h2>\n'
+        "  <p>{}</p>\n"
+        '  <p class="search-results__meta">{}　{}</p>\n'
+        "</li>",
+        (
+            (
+                article.get_absolute_url(),
+                highlight(article.title, query),
+                highlight(excerpt(article.plain_text, query), query),
+                article.category.name,
+                article.published_date,
+            )
+            for article in articles
+        ),
+    )
+
+
 @register.simple_tag(takes_context=True)
 def site_nav(context):
     """The navigation: one HTML for every page, cached under the content version, with the

@@ -85,6 +85,24 @@ def test_a_search_that_runs_too_long_is_cut_off_with_a_chinese_answer(client, ar
     assert "搜索" in response.content.decode() and "稍后" in response.content.decode()
 
 
+def test_a_search_cut_off_while_choosing_its_plan_is_still_a_503(client, articles, settings):
+    """The time limit can strike inside _plan, whose RESET would then be refused by the
+    aborted transaction: the reader must still get the 503, not a 500."""
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    settings.PORTAL_SEARCH_TIMEOUT_MS = 50
+
+    def slow(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1)")
+        return 1
+
+    with mock.patch.object(TitleFirst, "title_count", property(slow)):
+        response = client.get(SEARCH, {"q": "党建"})
+    assert response.status_code == 503
+    assert client.get(SEARCH, {"q": "党建"}).status_code == 200
+
+
 def test_one_client_cannot_search_without_limit(client, articles, settings):
     settings.PORTAL_PAGE_CACHE = False  # every search reaches the view
     settings.PORTAL_SEARCH_RATE = "30/m"  # as in production (tests/settings.py raises it)

@@ -170,3 +170,22 @@ def test_the_admins_activity_list_pages_by_id_with_the_same_rows_and_queries(
         ]
     assert listed == expected
     assert len(set(counts)) == 1, counts
+
+
+def test_the_kept_length_of_a_list_follows_new_content(client, settings, activities, subsection):
+    """The length of an unfiltered list is kept per content version (PagedByIdMixin
+    .get_count_fragment); a new row must change the number of pages at once."""
+    settings.PORTAL_PAGE_CACHE = False  # the view itself, with its fragments
+    pages = re.compile(r"共 (\d+) 页")
+    url = reverse("alliances:activities")
+    assert pages.search(text(client.get(url)))[1] == "3"
+    alliance = Alliance.objects.get(name="第一联盟")
+    for n in range(20):
+        publish(ActivityFactory(alliance=alliance, held_on=FIRST_DAY + timedelta(days=100 + n)))
+    assert pages.search(text(client.get(url)))[1] == "4"
+
+    section = subsection.parent
+    ArticleFactory.create_batch(21, category=subsection)
+    assert pages.search(text(client.get(section.get_absolute_url())))[1] == "2"
+    ArticleFactory.create_batch(20, category=subsection)
+    assert pages.search(text(client.get(section.get_absolute_url())))[1] == "3"
