@@ -16,6 +16,8 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import ExtractQuarter
 from django.utils import timezone
 
+from portal.links import reverse_one
+
 from . import rotation
 from .models import (
     FIRST_YEAR,
@@ -60,6 +62,9 @@ class DirectoryCard(NamedTuple):
     rotation: str
     member_total: int
     party_members: int
+
+    def get_absolute_url(self):
+        return reverse_one("alliances:detail", self.slug)
 
 
 def directory():

@@ -5,8 +5,6 @@ from html import escape
 from django import template
 from django.utils.safestring import mark_safe
 
-from portal.links import reverse_one
-
 from ..models import Alliance
 
 register = template.Library()
@@ -22,7 +20,7 @@ def alliance_cards(cards):
     cost more than all the rest of the page."""
     items = "\n".join(
         '<li class="alliance-card">\n'
-        f'  <a href="{escape(reverse_one("alliances:detail", card.slug))}">'
+        f'  <a href="{escape(card.get_absolute_url())}">'
         f"{escape(card.name)}</a>\n"
         f"  <p>成员单位 {card.member_total:d} 个 · 党员 {card.party_members:d} 名</p>\n"
         f"  <p>{escape(str(ROTATIONS.get(card.rotation, card.rotation)))}"
