@@ -440,6 +440,11 @@ class SafeImageField(models.ImageField):
         return super().formfield(**{"form_class": ImageFormField, **kwargs})
 
     def update_dimension_fields(self, instance, force=False, *args, **kwargs):
+        """The size is read when a file is assigned (``force``), never when a row is loaded:
+        Django would open the file of every row whose size is missing, on every page (a
+        benchmark database without its files fell from 274 to 204 rps on the home page)."""
+        if not force:
+            return
         # A stored file gone missing (a restored database, deleted by hand) has no size.
         with contextlib.suppress(OSError, ValueError):
             super().update_dimension_fields(instance, force, *args, **kwargs)

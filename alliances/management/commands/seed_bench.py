@@ -116,7 +116,12 @@ class Command(BaseCommand):
                     headline=headline,
                     cover="covers/bench-cover.jpg" if headline else "",
                     cover_alt="基准测试封面" if headline else "",
+                    # Sizes as an upload would have them, so pages list renditions.
+                    cover_width=1280 if headline else None,
+                    cover_height=720 if headline else None,
                     video_poster="posters/bench-poster.jpg" if kind == Article.Kind.VIDEO else "",
+                    poster_width=1280 if kind == Article.Kind.VIDEO else None,
+                    poster_height=720 if kind == Article.Kind.VIDEO else None,
                     search_text=text,
                     search_tokens=search_tokens(text, title[:120]),
                 )
