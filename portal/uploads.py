@@ -423,6 +423,14 @@ class VideoFormField(_CheckedFileMixin, forms.FileField):
 class RenditionsFile(ImageFieldFile):
     """A stored image whose renditions (portal/renditions.py) go with it."""
 
+    def save(self, name, content, save=True):
+        super().save(name, content, save=False)
+        # Django reads the size from the content, which has none when it is a ContentFile
+        # without a name (demo, import): read it from the stored file instead.
+        self.field.update_dimension_fields(self.instance, force=True)
+        if save:
+            self.instance.save()
+
     def delete(self, save=True):
         if self.name:
             renditions.delete(self.storage, self.name)
