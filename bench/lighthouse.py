@@ -125,20 +125,23 @@ def nginx_config(folder, app_port):
 
 def run_lighthouse(binary, url, preset, folder):
     out = folder / f"report-{len(list(folder.glob('report-*')))}.json"
-    subprocess.run(
-        [
-            binary,
-            url,
-            "--quiet",
-            "--only-categories=performance",
-            "--output=json",
-            f"--output-path={out}",
-            f"--chrome-flags={CHROME_FLAGS} --ignore-certificate-errors",
-            *(["--preset=desktop"] if preset == "desktop" else []),
-        ],
-        check=True,
-        env={**os.environ, "CHROME_PATH": shutil.which("chromium") or ""},
-    )
+    for attempt in (1, 2):  # Chromium now and then fails to record the trace (NO_NAVSTART)
+        done = subprocess.run(
+            [
+                binary,
+                url,
+                "--quiet",
+                "--only-categories=performance",
+                "--output=json",
+                f"--output-path={out}",
+                f"--chrome-flags={CHROME_FLAGS} --ignore-certificate-errors",
+                *(["--preset=desktop"] if preset == "desktop" else []),
+            ],
+            check=attempt == 2,
+            env={**os.environ, "CHROME_PATH": shutil.which("chromium") or ""},
+        )
+        if done.returncode == 0:
+            break
     report = json.loads(out.read_text())
     audits = report["audits"]
     images = sum(
