@@ -127,7 +127,7 @@ def base_url(storage, name):
 
 
 def srcset(base, name, width, extension):
-    return ", ".join(f"{base}.{w}w.{extension} {w}w" for w in widths(name, width))
+    return ", ".join(f"{rendition_name(base, w, extension)} {w}w" for w in widths(name, width))
 
 
 def picture(storage, name, width, height, *, sizes, alt, lazy=True, priority=False, shown=None):
