@@ -25,6 +25,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from bench.load import shell
 from bench.run import RESULTS, ROOT, env, forget_keys, manage, psql, start_gunicorn
 
 NAME = "lighthouse"
@@ -55,19 +56,6 @@ print(json.dumps({
 """
 
 
-def shell(code):
-    """Run ``code`` in `manage.py shell` against this database; its last line as JSON."""
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env(NAME, True, **SITE),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def lighthouse_binary():
     binary = CACHE / "node_modules" / ".bin" / "lighthouse"
     if not binary.exists():
@@ -87,7 +75,7 @@ def prepare():
     manage(NAME, "collectstatic", "--noinput", "--clear", quiet=True, **SITE)
     site = env(NAME, True)
     forget_keys(site["REDIS_URL"], site["DJANGO_CACHE_PREFIX"])
-    return shell(PAGES)
+    return shell(PAGES, name=NAME, **SITE)
 
 
 def nginx_config(folder, app_port):

@@ -136,12 +136,13 @@ print(json.dumps({
 """
 
 
-def shell(code, **overrides):
-    """Run ``code`` in `manage.py shell` against the load database; its last line as JSON."""
+def shell(code, name=NAME, **overrides):
+    """Run ``code`` in `manage.py shell` against database `dangjian_bench_<name>` (the load
+    database unless told); its last line as JSON."""
     out = subprocess.run(
         [PYTHON, "manage.py", "shell", "-c", code],
         cwd=ROOT,
-        env=env(NAME, True, **overrides),
+        env=env(name, True, **overrides),
         check=True,
         capture_output=True,
         text=True,
