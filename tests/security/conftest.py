@@ -131,9 +131,9 @@ def security_world(db):
         hidden_section=hidden_section,
         attachments=attachments,
     )
-    report = ErrorReport.objects.create(page_url="/", description="第二段有错别字")
+    error_report = ErrorReport.objects.create(page_url="/", description="第二段有错别字")
     world.admin_objects = {
-        "portal.errorreport": report,
+        "portal.errorreport": error_report,
         "axes.accessattempt": attempt,
         "axes.accesslog": access_log,
         "axes.accessfailurelog": failure_log,
@@ -155,5 +155,10 @@ def security_world(db):
         "alliances.annualplan": plan,
         "alliances.phasereport": report,
         "alliances.rotationslot": slot,
+    }
+    # Each object is of the model it stands for (ids of different tables coincide on a fresh
+    # SQLite database but not on PostgreSQL, where a mix-up showed only there).
+    assert {key: obj._meta.label_lower for key, obj in world.admin_objects.items()} == {
+        key: key for key in world.admin_objects
     }
     return world
