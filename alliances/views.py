@@ -3,8 +3,10 @@ versions (selectors.published_versions); the records themselves are internal."""
 
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
 from portal import pagecache
@@ -45,13 +47,18 @@ def _published_years(request, alliance=None):
 
 
 def _charts(year, prefix, alliance=None):
+    """The year's two charts, drawn: kept as HTML in a fragment, since drawing them (some
+    ninety numbers) cost about as much as counting."""
     figures = selectors.public_figures(year, alliance)
-    return [
+    charts = [
         bar_chart(
             f"{year}年各季度开展联办活动", figures["activities_per_quarter"], "项", f"{prefix}-q"
         ),
         bar_chart(f"{year}年“六联”各类活动", figures["activities_per_line"], "项", f"{prefix}-l"),
     ]
+    return mark_safe(  # noqa: S308 - rendered by the template engine, escaped there
+        "".join(render_to_string("includes/bar_chart.html", {"chart": c}) for c in charts)
+    )
 
 
 @cached_page(query=["year"])
@@ -151,6 +158,9 @@ class ActivityListView(FilteredListMixin, PagedByIdMixin, ListView):
 
     def get_count_fragment(self):
         return "count:activities" if self.unfiltered else None
+
+    def get_blank_form_fragment(self):
+        return "blank-filters:activities"
 
     def get_page_queryset(self):
         return selectors.with_record(PublicVersion.objects.all(), "activity").defer("text")

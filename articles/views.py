@@ -96,6 +96,9 @@ class CategoryView(FilteredListMixin, PagedByIdMixin, ListView):
     def get_count_fragment(self):
         return f"count:{self.category.pk}" if self.unfiltered else None
 
+    def get_blank_form_fragment(self):
+        return f"blank-filters:{self.category.pk}"
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(category=self.category, section=self.section, **kwargs)
 

@@ -1,4 +1,5 @@
 from django.core.paginator import Paginator
+from django.template.loader import render_to_string
 from django.views.generic.list import MultipleObjectMixin
 
 from . import pagecache
@@ -9,6 +10,11 @@ class FilteredListMixin(MultipleObjectMixin):
 
     Invalid filter values (unknown choices, junk, overlong numbers) never reach the
     database: the page answers 400 with the form's messages and the unfiltered list.
+
+    A request that chooses no filter (most do: every page of the unfiltered list) builds no
+    FilterSet: its blank form, drawn, is kept as a fragment for the content version
+    (``get_blank_form_fragment``). Building and drawing it cost about 2 ms of the activity
+    list's 11 (its choices list two hundred alliances).
     """
 
     filterset_class = None
@@ -19,31 +25,56 @@ class FilteredListMixin(MultipleObjectMixin):
     def get_filterset_kwargs(self):
         return {}
 
+    def get_blank_form_fragment(self):
+        """The name of the drawn blank form's fragment (pagecache.fragment), or None: drawn
+        on every request."""
+        return None
+
     def get(self, request, *args, **kwargs):
-        self.filterset = self.filterset_class(
-            request.GET or None, queryset=self.get_base_queryset(), **self.get_filterset_kwargs()
-        )
-        self.filter_invalid = self.filterset.is_bound and not self.filterset.is_valid()
+        chosen = any(request.GET.get(name) for name in self.filterset_class.base_filters)
+        name = None if chosen else self.get_blank_form_fragment()
+        self.filterset, self.filter_invalid, self.blank_form = None, False, None
+        if name is None:
+            self.filterset = self.filterset_class(
+                request.GET or None,
+                queryset=self.get_base_queryset(),
+                **self.get_filterset_kwargs(),
+            )
+            self.filter_invalid = self.filterset.is_bound and not self.filterset.is_valid()
+        else:
+            self.blank_form = pagecache.fragment(name, self.draw_blank_form, request=request)
         response = super().get(request, *args, **kwargs)
         if self.filter_invalid:
             response.status_code = 400
         return response
 
+    def draw_blank_form(self):
+        filterset = self.filterset_class(
+            queryset=self.get_base_queryset(), **self.get_filterset_kwargs()
+        )
+        return render_to_string("includes/filter_fields.html", {"form": filterset.form})
+
     def get_queryset(self):
+        if self.filterset is None:
+            return self.get_base_queryset()
         return self.filterset.queryset if self.filter_invalid else self.filterset.qs
 
     @property
     def unfiltered(self):
         """Whether the page lists everything (no filter chosen, or only invalid ones)."""
         return (
-            not self.filterset.is_bound
+            self.filterset is None
+            or not self.filterset.is_bound
             or self.filter_invalid
             or not any(self.filterset.form.cleaned_data.values())
         )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            filter=self.filterset, filter_invalid=self.filter_invalid, **kwargs
+            filter=self.filterset,
+            filter_invalid=self.filter_invalid,
+            blank_filter_form=self.blank_form,
+            **kwargs,
         )
 
 

@@ -9,6 +9,7 @@ one narrow index, at most half of it, and never the joins and sums of the rows i
 
 import re
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.core.paginator import Paginator
@@ -16,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from alliances.filters import ActivityFilter
 from alliances.models import Activity, Alliance, Attendance, Photo
 from portal.mixins import FromNearerEndPaginator
 from tests.factories import (
@@ -189,3 +191,26 @@ def test_the_kept_length_of_a_list_follows_new_content(client, settings, activit
     assert pages.search(text(client.get(section.get_absolute_url())))[1] == "2"
     ArticleFactory.create_batch(20, category=subsection)
     assert pages.search(text(client.get(section.get_absolute_url())))[1] == "3"
+
+
+def test_an_unfiltered_page_draws_the_filters_once_per_content_version(
+    client, settings, activities
+):
+    """Every page of an unfiltered list shows the same blank filters: drawn once per content
+    version (FilteredListMixin.get_blank_form_fragment), without a FilterSet. A new alliance
+    is offered at once, and a chosen filter is still drawn as chosen."""
+    settings.PORTAL_PAGE_CACHE = False  # the view itself, with its fragments
+    url = reverse("alliances:activities")
+    first = text(client.get(url))
+    assert '<select name="alliance"' in first and "第一联盟</option>" in first
+
+    with mock.patch.object(ActivityFilter, "__init__", side_effect=AssertionError("built")):
+        page_two = text(client.get(url, {"page": 2, "line": ""}))
+    fields = re.compile(r'<form class="filters".*?<button', re.S)
+    assert fields.search(page_two)[0] == fields.search(first)[0]
+
+    new = AllianceFactory(name="新成立联盟", status=Alliance.Status.ACTIVE)
+    assert "新成立联盟</option>" in text(client.get(url))
+    chosen = text(client.get(url, {"alliance": new.pk}))
+    assert f'<option value="{new.pk}" selected>新成立联盟</option>' in chosen
+    assert client.get(url, {"alliance": "junk"}).status_code == 400
