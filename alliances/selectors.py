@@ -343,7 +343,8 @@ SHOWN_OF_RECORD = {"activity": ["line", "host__unit"], "meeting": ["host__unit"]
 
 def with_record(versions, kind):
     """``versions`` with their record (``kind``: "activity" or "meeting"), the alliance and
-    the chosen photos, loading only what a public page shows."""
+    the chosen photos as the list ``chosen_photos``, loading only what a public page shows.
+    (A list: ``photos.all.0`` in a template built a queryset a row, 26 µs.)"""
     photos = PublicPhoto.objects.select_related("photo").only(
         "version_id", "alt", "position", "photo__image", "photo__width", "photo__height"
     )
@@ -359,7 +360,7 @@ def with_record(versions, kind):
             "activity_id",
             *(f"{kind}__{name}" for name in SHOWN_OF_RECORD[kind]),
         )
-        .prefetch_related(Prefetch("photos", queryset=photos))
+        .prefetch_related(Prefetch("photos", queryset=photos, to_attr="chosen_photos"))
     )
 
 
