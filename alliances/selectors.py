@@ -54,7 +54,7 @@ class DirectoryBuilding(NamedTuple):
 
 
 class DirectoryCard(NamedTuple):
-    """What the directory shows of an alliance (alliances_public.alliance_cards)."""
+    """What the directory shows of an alliance (alliances_public.alliance_groups)."""
 
     name: str
     slug: str
