@@ -175,9 +175,15 @@ def start_gunicorn(size, page_cache, workers=2, **overrides):
         stderr=log,
         start_new_session=True,
     )
+    return serving(process, PORT, log)
+
+
+def serving(process, port, log):
+    """``process`` once it answers /healthz on ``port``; killed, with the end of its ``log``
+    in the error, if it does not within 20 s."""
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1).read()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
             return process
         except OSError:
             time.sleep(0.2)
@@ -192,8 +198,8 @@ def worker_rss_mb(process):
     return [round(int(kb) / 1024, 1) for kb in children]
 
 
-def wrk(path, connections=CONNECTIONS):
-    url = f"http://127.0.0.1:{PORT}{path}"
+def wrk(path, connections=CONNECTIONS, port=PORT):
+    url = f"http://127.0.0.1:{port}{path}"
     for _ in range(20):  # warm up: caches filled, connections open
         urllib.request.urlopen(url, timeout=10).read()
     out = subprocess.run(

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -349,23 +348,7 @@ def start_wagtail(python, where, name):
         stderr=log,
         start_new_session=True,
     )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{WAGTAIL_PORT}/healthz", timeout=1).read()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("Wagtail 的 gunicorn 没有启动：" + Path(log.name).read_text()[-2000:])
-
-
-def wrk_at(port, path, connections=run.CONNECTIONS):
-    saved = run.PORT
-    run.PORT = port
-    try:
-        return run.wrk(path, connections)
-    finally:
-        run.PORT = saved
+    return run.serving(process, WAGTAIL_PORT, log)
 
 
 def counts(python, where, name):
@@ -422,15 +405,15 @@ def main():
         for _ in range(2):
             ours = run.start_gunicorn(SIZE, page_cache=False)
             try:
-                our_base = wrk_at(run.PORT, "/healthz")
-                our_search = wrk_at(run.PORT, f"/search/?q={QUOTED}")
+                our_base = run.wrk("/healthz")
+                our_search = run.wrk(f"/search/?q={QUOTED}")
             finally:
                 os.killpg(ours.pid, signal.SIGTERM)
                 ours.wait(timeout=30)
             theirs = start_wagtail(python, where, name)
             try:
-                their_base = wrk_at(WAGTAIL_PORT, "/healthz")
-                their_search = wrk_at(WAGTAIL_PORT, f"/search/?q={QUOTED}")
+                their_base = run.wrk("/healthz", port=WAGTAIL_PORT)
+                their_search = run.wrk(f"/search/?q={QUOTED}", port=WAGTAIL_PORT)
             finally:
                 os.killpg(theirs.pid, signal.SIGTERM)
                 theirs.wait(timeout=30)
