@@ -35,11 +35,7 @@ class FilteredListMixin(MultipleObjectMixin):
         name = None if chosen else self.get_blank_form_fragment()
         self.filterset, self.filter_invalid, self.blank_form = None, False, None
         if name is None:
-            self.filterset = self.filterset_class(
-                request.GET or None,
-                queryset=self.get_base_queryset(),
-                **self.get_filterset_kwargs(),
-            )
+            self.filterset = self.make_filterset(request.GET or None)
             self.filter_invalid = self.filterset.is_bound and not self.filterset.is_valid()
         else:
             self.blank_form = pagecache.fragment(name, self.draw_blank_form, request=request)
@@ -48,11 +44,14 @@ class FilteredListMixin(MultipleObjectMixin):
             response.status_code = 400
         return response
 
-    def draw_blank_form(self):
-        filterset = self.filterset_class(
-            queryset=self.get_base_queryset(), **self.get_filterset_kwargs()
+    def make_filterset(self, data):
+        return self.filterset_class(
+            data, queryset=self.get_base_queryset(), **self.get_filterset_kwargs()
         )
-        return render_to_string("includes/filter_fields.html", {"form": filterset.form})
+
+    def draw_blank_form(self):
+        form = self.make_filterset(None).form
+        return render_to_string("includes/filter_fields.html", {"form": form})
 
     def get_queryset(self):
         if self.filterset is None:

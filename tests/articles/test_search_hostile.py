@@ -68,36 +68,38 @@ def test_the_library_function_takes_several_words_too(articles):
     assert [article.title for article in found] == ["党建联盟签约"]
 
 
-def test_a_search_that_runs_too_long_is_cut_off_with_a_chinese_answer(client, articles, settings):
+@pytest.fixture
+def short_time_limit(settings):
+    """Searches get 50 ms each (statement_timeout, PostgreSQL only: skipped elsewhere)."""
     if connection.vendor != "postgresql":
         pytest.skip("statement_timeout is PostgreSQL's")
     settings.PORTAL_SEARCH_TIMEOUT_MS = 50
 
-    def slow(self):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_sleep(1)")
-        return 1
 
-    with mock.patch.object(TitleFirst, "count", slow):
+def _one_second_query(self):
+    """Stands in for a part of TitleFirst, running past the time limit."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(1)")
+    return 1
+
+
+def test_a_search_that_runs_too_long_is_cut_off_with_a_chinese_answer(
+    client, articles, short_time_limit
+):
+    with mock.patch.object(TitleFirst, "count", _one_second_query):
         response = client.get(SEARCH, {"q": "党建"})
     assert response.status_code == 503
     assert response["Retry-After"]
     assert "搜索" in response.content.decode() and "稍后" in response.content.decode()
 
 
-def test_a_search_cut_off_while_choosing_its_plan_is_still_a_503(client, articles, settings):
-    """The time limit can strike inside _plan, whose RESET would then be refused by the
-    aborted transaction: the reader must still get the 503, not a 500."""
-    if connection.vendor != "postgresql":
-        pytest.skip("statement_timeout is PostgreSQL's")
-    settings.PORTAL_SEARCH_TIMEOUT_MS = 50
-
-    def slow(self):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_sleep(1)")
-        return 1
-
-    with mock.patch.object(TitleFirst, "title_count", property(slow)):
+def test_a_search_cut_off_while_choosing_its_plan_is_still_a_503(
+    client, articles, short_time_limit
+):
+    """The time limit can strike inside _plan (its count), with planner settings made in
+    the aborted transaction: the reader must still get the 503, not a 500, and the next
+    search must run with the settings undone."""
+    with mock.patch.object(TitleFirst, "title_count", property(_one_second_query)):
         response = client.get(SEARCH, {"q": "党建"})
     assert response.status_code == 503
     assert client.get(SEARCH, {"q": "党建"}).status_code == 200
