@@ -711,7 +711,10 @@ class PublicVersion(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return self.record.get_absolute_url()
+        # From the ids: a list of versions need not load their records for the links.
+        if self.activity_id is not None:
+            return reverse_one("alliances:activity", self.activity_id)
+        return reverse_one("alliances:meeting", self.meeting_id)
 
     @property
     def record(self):

@@ -23,7 +23,9 @@ from .models import (
     FIRST_YEAR,
     Activity,
     Alliance,
+    AllianceRule,
     Attendance,
+    Facility,
     JointMeeting,
     Line,
     Membership,
@@ -108,8 +110,9 @@ def alliance_for_page(slug):
         .select_related("building")
         .prefetch_related(
             Prefetch("memberships", queryset=members),
-            "rules",
-            "building__facilities",
+            # Ordered without the models' first key (alliance, building): one table each.
+            Prefetch("rules", queryset=AllianceRule.objects.order_by("position", "pk")),
+            Prefetch("building__facilities", queryset=Facility.objects.order_by("kind", "pk")),
         )
         .get(slug=slug)
     )
@@ -213,7 +216,8 @@ def rotation_data(alliance):
     """Memberships and frozen slots: the inputs of every rotation computation."""
     return (
         list(alliance.memberships.all()),
-        dict(alliance.rotation_slots.values_list("starts_on", "host_id")),
+        # No order (the model's first key, the alliance, would join its table for nothing).
+        dict(alliance.rotation_slots.order_by().values_list("starts_on", "host_id")),
     )
 
 
@@ -319,9 +323,13 @@ def head_count(record_field):
 PUBLISHED = PublicVersion.Status.PUBLISHED
 
 
-def published_versions():
+def published_versions(alliance=None):
     """The public versions of meetings and activities readers may see: approved, of an
-    approved alliance. Every public page, list and chart reads records through this."""
+    approved alliance. Every public page, list and chart reads records through this.
+    ``alliance``: one alliance already read through ``Alliance.objects.public()`` (its page),
+    whose versions need no second look at the alliances."""
+    if alliance is not None:
+        return PublicVersion.objects.filter(status=PUBLISHED, alliance=alliance)
     return PublicVersion.objects.filter(status=PUBLISHED, alliance__in=Alliance.objects.public())
 
 

@@ -105,7 +105,7 @@ def alliance_detail(request, slug):
     memberships = list(alliance.memberships.all())
     members = [m for m in memberships if m.status == Membership.Status.ACTIVE]
     start, end = selectors.year_bounds(year)
-    versions = selectors.published_versions().filter(alliance=alliance)
+    versions = selectors.published_versions(alliance).only(*LINKED)
     context = {
         "alliance": alliance,
         "year": year,
@@ -117,14 +117,12 @@ def alliance_detail(request, slug):
         "party_members": sum(m.branch.member_count for m in members),
         "rotation": selectors.rotation_table(alliance, year),
         "compliance": _compliance(request, alliance, year),
-        "activities": selectors.published_activities()
-        .filter(alliance=alliance)
-        .select_related("activity")
-        .only(*LINKED, "activity__id")[:RECENT_ACTIVITIES],
-        "meetings": versions.filter(meeting__isnull=False, held_on__gte=start, held_on__lt=end)
-        .order_by("-held_on", "-id")
-        .select_related("meeting")
-        .only(*LINKED, "meeting__id"),
+        "activities": versions.filter(activity__isnull=False).order_by("-held_on", "-id")[
+            :RECENT_ACTIVITIES
+        ],
+        "meetings": versions.filter(
+            meeting__isnull=False, held_on__gte=start, held_on__lt=end
+        ).order_by("-held_on", "-id"),
         "charts": pagecache.fragment(
             f"alliance-charts:{alliance.pk}:{year}",
             lambda: _charts(year, "one", alliance),
