@@ -1,3 +1,4 @@
+import functools
 import re
 
 from django import template
@@ -14,19 +15,24 @@ from ..selectors import site_tree_for
 register = template.Library()
 
 
-def _terms_pattern(query):
-    terms = sorted(search_terms(query or ""), key=len, reverse=True)  # longest first
-    return "|".join(map(re.escape, terms))
+@functools.lru_cache(maxsize=256)
+def _terms_regex(query):
+    """The words of ``query``, longest first, as one case-blind pattern in a group (for
+    ``split``); None for no words. Kept per query: a results page uses it forty times."""
+    terms = sorted(search_terms(query or ""), key=len, reverse=True)
+    if not terms:
+        return None
+    return re.compile("(" + "|".join(map(re.escape, terms)) + ")", re.IGNORECASE)
 
 
 @register.filter
 def highlight(text, query):
     """Escape ``text`` and wrap each case-insensitive occurrence of a word of ``query`` in
     <mark>."""
-    pattern = _terms_pattern(query)
-    if not pattern:
+    regex = _terms_regex(query)
+    if regex is None:
         return escape(text or "")
-    parts = re.split(f"({pattern})", text or "", flags=re.IGNORECASE)
+    parts = regex.split(text or "")
     marked = "".join(
         f"<mark>{escape(part)}</mark>" if index % 2 else escape(part)
         for index, part in enumerate(parts)
@@ -38,8 +44,8 @@ def highlight(text, query):
 def excerpt(text, query, width=70):
     """A window of ``text`` around the first occurrence of a word of ``query``."""
     text = re.sub(r"\s+", " ", text or "")
-    pattern = _terms_pattern(query)
-    found = re.search(pattern, text, flags=re.IGNORECASE) if pattern else None
+    regex = _terms_regex(query)
+    found = regex.search(text) if regex else None
     if found is None:
         return text[: width * 2] + ("…" if len(text) > width * 2 else "")
     start = max(found.start() - width, 0)
