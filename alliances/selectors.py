@@ -17,6 +17,7 @@ from django.db.models.functions import ExtractQuarter
 from django.utils import timezone
 
 from portal.links import reverse_one
+from portal.precompiled import Precompiled
 
 from . import rotation
 from .models import (
@@ -25,15 +26,18 @@ from .models import (
     Alliance,
     AllianceRule,
     Attendance,
+    Building,
     Facility,
     JointMeeting,
     Line,
     Membership,
     PublicPhoto,
     PublicVersion,
+    RotationSlot,
 )
 
 ACTIVE = Membership.Status.ACTIVE
+PUBLISHED = PublicVersion.Status.PUBLISHED
 
 
 def public_alliances():
@@ -101,20 +105,97 @@ def directory():
     ]
 
 
-def alliance_for_page(slug):
-    members = Membership.objects.select_related("branch").order_by(
-        "-is_lead", "rotation_order", "pk"
-    )
-    return (
-        Alliance.objects.public()
-        .select_related("building")
-        .prefetch_related(
-            Prefetch("memberships", queryset=members),
-            # Ordered without the models' first key (alliance, building): one table each.
-            Prefetch("rules", queryset=AllianceRule.objects.order_by("position", "pk")),
-            Prefetch("building__facilities", queryset=Facility.objects.order_by("kind", "pk")),
+# What a link to a public version needs: its title, date and record (get_absolute_url).
+LINKED = ("title", "held_on", "meeting_id", "activity_id")
+RECENT_ACTIVITIES = 6
+
+
+@dataclass
+class AlliancePage:
+    """What an alliance's public page shows of it, read by ``alliance_page``."""
+
+    memberships: list  # with their branches, the lead first, then in rotation order
+    rules: list
+    facilities: list  # of its building
+    slots: dict  # the frozen rotation: period start -> host branch id
+    activities: list  # the most recent published ones
+    meetings: list  # the year's published ones
+
+
+# The page's seven small queries, compiled once per process (portal/precompiled.py):
+# through the ORM each cost 0.5–1 ms of compiling, three times what running it takes.
+# Its record lists read the versions of an alliance public_alliance found approved, so they
+# need not ask published_versions() about the alliances again.
+_ALLIANCE = Alliance._meta.pk
+_HELD_ON = PublicVersion._meta.get_field("held_on")
+_page_alliance = Precompiled(
+    lambda slug: Alliance.objects.public().select_related("building").filter(slug=slug),
+    slug=Alliance._meta.get_field("slug"),
+)
+_page_memberships = Precompiled(
+    lambda alliance: (
+        Membership.objects.filter(alliance_id=alliance)
+        .select_related("branch")
+        .order_by("-is_lead", "rotation_order", "pk")
+    ),
+    alliance=_ALLIANCE,
+)
+_page_rules = Precompiled(
+    lambda alliance: AllianceRule.objects.filter(alliance_id=alliance).order_by("position", "pk"),
+    alliance=_ALLIANCE,
+)
+_page_facilities = Precompiled(
+    lambda building: Facility.objects.filter(building_id=building).order_by("kind", "pk"),
+    building=Building._meta.pk,
+)
+_page_slots = Precompiled(
+    lambda alliance: (
+        RotationSlot.objects.filter(alliance_id=alliance).only("starts_on", "host_id").order_by()
+    ),
+    alliance=_ALLIANCE,
+)
+_page_activities = Precompiled(
+    lambda alliance: (
+        PublicVersion.objects.filter(status=PUBLISHED, alliance_id=alliance, activity__isnull=False)
+        .only(*LINKED)
+        .order_by("-held_on", "-id")[:RECENT_ACTIVITIES]
+    ),
+    alliance=_ALLIANCE,
+)
+_page_meetings = Precompiled(
+    lambda alliance, start, end: (
+        PublicVersion.objects.filter(
+            status=PUBLISHED,
+            alliance_id=alliance,
+            meeting__isnull=False,
+            held_on__gte=start,
+            held_on__lt=end,
         )
-        .get(slug=slug)
+        .only(*LINKED)
+        .order_by("-held_on", "-id")
+    ),
+    alliance=_ALLIANCE,
+    start=_HELD_ON,
+    end=_HELD_ON,
+)
+
+
+def public_alliance(slug):
+    """The approved alliance ``slug``, with its building; None if there is none."""
+    found = _page_alliance(slug=slug)
+    return found[0] if found else None
+
+
+def alliance_page(alliance, year):
+    """What the page of ``alliance`` (from ``public_alliance``) shows for ``year``."""
+    start, end = year_bounds(year)
+    return AlliancePage(
+        memberships=_page_memberships(alliance=alliance.pk),
+        rules=_page_rules(alliance=alliance.pk),
+        facilities=_page_facilities(building=alliance.building_id) if alliance.building_id else [],
+        slots={slot.starts_on: slot.host_id for slot in _page_slots(alliance=alliance.pk)},
+        activities=_page_activities(alliance=alliance.pk),
+        meetings=_page_meetings(alliance=alliance.pk, start=start, end=end),
     )
 
 
@@ -221,9 +302,9 @@ def rotation_data(alliance):
     )
 
 
-def rotation_table(alliance, year):
-    """This year's periods with their host branches, for the alliance page."""
-    memberships, slots = rotation_data(alliance)
+def rotation_table(alliance, year, memberships, slots):
+    """This year's periods with their host branches, for the alliance page; ``memberships``
+    and ``slots`` as ``rotation_data`` gives them."""
     branches = {m.branch_id: m.branch for m in memberships}
     today = timezone.localdate()
     if alliance.rotation == Alliance.Rotation.ACTIVITY:
@@ -320,16 +401,11 @@ def head_count(record_field):
 
 # Public reads (先审后发) -------------------------------------------------------------------
 
-PUBLISHED = PublicVersion.Status.PUBLISHED
 
-
-def published_versions(alliance=None):
+def published_versions():
     """The public versions of meetings and activities readers may see: approved, of an
-    approved alliance. Every public page, list and chart reads records through this.
-    ``alliance``: one alliance already read through ``Alliance.objects.public()`` (its page),
-    whose versions need no second look at the alliances."""
-    if alliance is not None:
-        return PublicVersion.objects.filter(status=PUBLISHED, alliance=alliance)
+    approved alliance. Every public page, list and chart reads records through this (the
+    alliance page through its own queries above, of an alliance it has found public)."""
     return PublicVersion.objects.filter(status=PUBLISHED, alliance__in=Alliance.objects.public())
 
 

@@ -20,9 +20,6 @@ from .filters import ActivityFilter, YearForm
 from .models import Alliance, Membership, PublicVersion
 
 PAGE_SIZE = 20
-RECENT_ACTIVITIES = 6
-# What a link to a public version needs: its title, date and record (get_absolute_url).
-LINKED = ("title", "held_on", "meeting_id", "activity_id")
 TRAIL = [("党建联盟", reverse_lazy("alliances:directory"))]
 
 
@@ -95,17 +92,14 @@ def _compliance(request, alliance, year):
 
 @cached_page(query=["year"])
 def alliance_detail(request, slug):
-    try:
-        alliance = selectors.alliance_for_page(slug)
-    except Alliance.DoesNotExist:
-        raise Http404("没有这个联盟") from None
+    alliance = selectors.public_alliance(slug)
+    if alliance is None:
+        raise Http404("没有这个联盟")
     year, form = _year(request, alliance)
     if year is None:
         return render(request, "bad_request.html", {"form": form}, status=400)
-    memberships = list(alliance.memberships.all())
-    members = [m for m in memberships if m.status == Membership.Status.ACTIVE]
-    start, end = selectors.year_bounds(year)
-    versions = selectors.published_versions(alliance).only(*LINKED)
+    page = selectors.alliance_page(alliance, year)
+    members = [m for m in page.memberships if m.status == Membership.Status.ACTIVE]
     context = {
         "alliance": alliance,
         "year": year,
@@ -113,16 +107,14 @@ def alliance_detail(request, slug):
         "directory_trail": TRAIL,
         "lead": next((m for m in members if m.is_lead), None),
         "others": [m for m in members if not m.is_lead],
-        "former": [m for m in memberships if m.status == Membership.Status.LEFT],
+        "former": [m for m in page.memberships if m.status == Membership.Status.LEFT],
         "party_members": sum(m.branch.member_count for m in members),
-        "rotation": selectors.rotation_table(alliance, year),
+        "rotation": selectors.rotation_table(alliance, year, page.memberships, page.slots),
         "compliance": _compliance(request, alliance, year),
-        "activities": versions.filter(activity__isnull=False).order_by("-held_on", "-id")[
-            :RECENT_ACTIVITIES
-        ],
-        "meetings": versions.filter(
-            meeting__isnull=False, held_on__gte=start, held_on__lt=end
-        ).order_by("-held_on", "-id"),
+        "activities": page.activities,
+        "meetings": page.meetings,
+        "rules": page.rules,
+        "facilities": page.facilities,
         "charts": pagecache.fragment(
             f"alliance-charts:{alliance.pk}:{year}",
             lambda: _charts(year, "one", alliance),

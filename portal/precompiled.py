@@ -5,10 +5,11 @@ Django compiles a queryset into SQL every time it is evaluated. For the home pag
 1–3 ms of Python per request, several times what PostgreSQL needs to run the SQL.
 
 A ``Precompiled`` query is built from the ORM once, with stand-ins for the values that
-change from request to request (the current time, an article's id), and compiled. Each run
-puts the real values where the stand-ins were and turns the rows into model instances as
-the ORM would. The SQL stays Django's own, so it follows the models; only the compiling is
-saved.
+change from request to request (the current time, a date, an id, a slug), and compiled.
+Each run puts the real values where the stand-ins were and turns the rows into model
+instances as the ORM would, with their ``select_related`` objects (through Django's own
+populators). The alliance page's seven small queries are compiled this way too. The SQL
+stays Django's own, so it follows the models; only the compiling is saved.
 
 On PostgreSQL the statement is also prepared on each connection the first time it runs
 there, so PostgreSQL neither parses nor plans it again (planning the home page's UNION
@@ -24,12 +25,13 @@ stand-in cannot be mistaken for one.
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models.query import get_related_populators
 
 # Two stand-ins per kind of value; a query's own constants are unlikely to be either.
 STAND_INS = {
@@ -37,17 +39,31 @@ STAND_INS = {
         datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC),
         datetime(2002, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),
     ),
+    "DateField": (date(2001, 2, 3), date(2002, 3, 4)),
     "int": (1_234_567_891, 1_987_654_321),
+    "str": ("precompiled-stand-in-a-7f3e", "precompiled-stand-in-b-9c1d"),
 }
 
 
 def _kind(field):
     kind = field.get_internal_type()
-    if kind == "DateTimeField":
+    if kind in ("DateTimeField", "DateField"):
         return kind
     if kind.endswith(("AutoField", "IntegerField")) or kind == "ForeignKey":
         return "int"
+    if kind in ("CharField", "SlugField"):
+        return "str"
     raise TypeError(f"no stand-in for a {kind} ({field})")
+
+
+def _stand_ins(field, index):
+    """The two stand-ins of the ``index``-th value, moved by ``index`` so that two values of
+    one kind (the two ends of a date range) are told apart."""
+    first, second = STAND_INS[_kind(field)]
+    if isinstance(first, str):
+        return first + "x" * index, second + "x" * index
+    step = index if isinstance(first, int) else timedelta(days=index)
+    return first + step, second + step
 
 
 class PreparingCursor(psycopg.Cursor):
@@ -96,6 +112,7 @@ class _Plan:
     names: list  # their attnames, for Model.from_db
     annotations: dict  # attribute: position in a row
     converters: dict  # position: (converters, expression), as Django applies them
+    related: list  # Django's populators of the select_related objects
 
 
 class Precompiled:
@@ -139,6 +156,8 @@ class Precompiled:
             instance = plan.model.from_db(using, plan.names, row[plan.fields])
             for attribute, position in plan.annotations.items():
                 setattr(instance, attribute, row[position])
+            for populator in plan.related:
+                populator.populate(row, instance)
             instances.append(instance)
         return instances
 
@@ -151,7 +170,9 @@ class Precompiled:
         return plan
 
     def _compile(self, using):
-        kinds = {name: STAND_INS[_kind(field)] for name, field in self.slots.items()}
+        kinds = {
+            name: _stand_ins(field, index) for index, (name, field) in enumerate(self.slots.items())
+        }
         compiled = []
         for which in (0, 1):
             queryset = self.build(**{name: pair[which] for name, pair in kinds.items()})
@@ -159,7 +180,7 @@ class Precompiled:
             try:
                 compiled.append((compiler, *compiler.as_sql()))
             except EmptyResultSet:
-                return _Plan(None, (), {}, queryset.model, slice(0), [], {}, {})
+                return _Plan(None, (), {}, queryset.model, slice(0), [], {}, {}, [])
         (compiler, sql, params), (_, other_sql, other_params) = compiled
         if sql != other_sql or len(params) != len(other_params):
             raise ValueError("the query's shape depends on its values; it cannot be precompiled")
@@ -185,4 +206,6 @@ class Precompiled:
             names=[column.target.attname for column in select[start:end]],
             annotations=dict(compiler.annotation_col_map or {}),
             converters=compiler.get_converters(select),
+            # As Django's ModelIterable fills them, from the same parts of the compiler.
+            related=get_related_populators(klass_info, compiler.select, using),
         )

@@ -143,6 +143,29 @@ def test_meeting_page_shows_its_public_version_never_the_minutes(client, allianc
     assert "第一联盟召开二季度联席会议" in alliance_page
 
 
+def test_alliance_page_shows_its_rules_its_buildings_rooms_and_the_years_meetings(
+    client, alliance_with_members
+):
+    alliance, members = alliance_with_members
+    alliance.rules.create(kind="meeting", title="联席会议制度（试行）", body="<p>每季度一次。</p>")
+    alliance.rules.create(kind="study", title="集中学习制度", body="<p>每月一次。</p>", position=1)
+    alliance.building.facilities.create(name="三楼党员活动室", kind="activity", capacity=40)
+    elsewhere = AllianceFactory(name="第二联盟")  # another building, another alliance
+    elsewhere.building.facilities.create(name="别家的阅览室", kind="reading")
+    elsewhere.rules.create(kind="other", title="别家的制度", body="<p>无</p>")
+    host = members[0].branch
+    for held_on, title in [
+        (date(2025, 3, 2), "二〇二五年一季度例会"),
+        (date(2024, 12, 9), "去年的例会"),
+    ]:
+        publish(MeetingFactory(alliance=alliance, host=host, held_on=held_on), title=title)
+    body = text(client.get(alliance.get_absolute_url(), {"year": 2025}))
+    assert body.index("联席会议制度（试行）") < body.index("集中学习制度")
+    assert "三楼党员活动室" in body and "可容纳 40 人" in body
+    assert "别家" not in body
+    assert "二〇二五年一季度例会" in body and "去年的例会" not in body
+
+
 def test_activity_list_filters(client, alliance_with_members):
     alliance, members = alliance_with_members
     other = AllianceFactory(name="第二联盟")

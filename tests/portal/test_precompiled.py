@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
-from articles.models import Article, Attachment
+from articles.models import Article, Attachment, Category
 from articles.selectors import NEWEST, front_page
 from articles.views import HOME_LISTS, published_article
 from portal.precompiled import STAND_INS, Precompiled
@@ -62,6 +62,40 @@ def test_a_constant_equal_to_a_stand_in_is_left_alone(subsection):
     article = ArticleFactory(category=subsection)
     query = Precompiled(lambda pk: Article.objects.filter(Q(pk=pk) | Q(pk=stand_in)), pk=PK)
     assert query(pk=article.pk) == [article]
+
+
+def test_objects_of_select_related_come_filled_as_the_orm_fills_them(article):
+    query = Precompiled(
+        lambda pk: Article.objects.filter(pk=pk).select_related("category__parent"), pk=PK
+    )
+    with CaptureQueriesContext(connection) as captured:
+        (found,) = query(pk=article.pk)
+        assert found.category.name == article.category.name
+        assert found.category.parent.slug == article.category.parent.slug
+    assert len(captured.captured_queries) == 1
+
+
+def test_two_values_of_one_kind_keep_their_places(subsection):
+    """A range: its two ends have the same kind of stand-in, each its own value."""
+    now = timezone.now()
+    days = [
+        ArticleFactory(category=subsection, published_at=now - timedelta(days=d)) for d in (1, 5, 9)
+    ]
+    between = Precompiled(
+        lambda start, end: Article.objects.filter(published_at__gte=start, published_at__lt=end),
+        start=PUBLISHED_AT,
+        end=PUBLISHED_AT,
+    )
+    assert between(start=now - timedelta(days=6), end=now - timedelta(days=2)) == [days[1]]
+    assert set(between(start=now - timedelta(days=10), end=now)) == set(days)
+
+
+def test_a_text_value_is_matched_as_the_orm_matches_it(subsection):
+    by_slug = Precompiled(
+        lambda slug: Category.objects.filter(slug=slug), slug=Category._meta.get_field("slug")
+    )
+    assert by_slug(slug=subsection.slug) == [subsection]
+    assert by_slug(slug="' OR 1=1 --") == []
 
 
 def test_a_query_whose_shape_depends_on_its_values_is_refused(db):
