@@ -108,7 +108,7 @@ class _Plan:
     params: tuple
     places: dict  # value name: positions in params
     model: type
-    fields: slice  # the model's columns in a row
+    fields: slice | None  # the model's columns in a row; None: rows, not instances
     names: list  # their attnames, for Model.from_db
     annotations: dict  # attribute: position in a row
     converters: dict  # position: (converters, expression), as Django applies them
@@ -121,6 +121,8 @@ class Precompiled:
 
         newest = Precompiled(lambda now: Article.objects.published(now), now=published_at)
         articles = newest(now=timezone.now())
+
+    A ``values_list()`` query gives its rows as tuples: its fields, then its annotations.
     """
 
     def __init__(self, build, **slots):
@@ -153,6 +155,9 @@ class Precompiled:
                 for position, (functions, expression) in converters:
                     for convert in functions:
                         row[position] = convert(row[position], expression, connection)
+            if plan.fields is None:  # a values_list() query: its rows
+                instances.append(tuple(row))
+                continue
             instance = plan.model.from_db(using, plan.names, row[plan.fields])
             for attribute, position in plan.annotations.items():
                 setattr(instance, attribute, row[position])
@@ -196,6 +201,18 @@ class Precompiled:
                 raise ValueError(f"the query does not use the value {name!r}")
         select = [column for column, _, _ in compiler.select[: compiler.col_count]]
         klass_info = compiler.klass_info
+        if queryset.query.values_select:  # values_list(): its fields, then its annotations
+            return _Plan(
+                sql,
+                tuple(params),
+                places,
+                queryset.model,
+                None,
+                [],
+                {},
+                compiler.get_converters(select),
+                [],
+            )
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Plan(
             sql=sql,

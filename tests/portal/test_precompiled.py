@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import given, settings
@@ -96,6 +96,16 @@ def test_a_text_value_is_matched_as_the_orm_matches_it(subsection):
     )
     assert by_slug(slug=subsection.slug) == [subsection]
     assert by_slug(slug="' OR 1=1 --") == []
+
+
+def test_a_values_list_query_gives_the_orms_rows(subsection):
+    ArticleFactory.create_batch(3, category=subsection)
+    per_category = (
+        Article.objects.values_list("category_id", "category__slug")
+        .annotate(n=Count("pk"), last=Max("published_at"))
+        .order_by("category_id")
+    )
+    assert Precompiled(lambda: per_category)() == list(per_category)
 
 
 def test_a_query_whose_shape_depends_on_its_values_is_refused(db):
