@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 from django.contrib.staticfiles.apps import StaticFilesConfig as DjangoStaticFilesConfig
+from django.db.models.signals import post_init
+from django_cleanup import apps as cleanup_apps
+from django_cleanup import cache as cleanup_cache
 
 
 class PortalConfig(AppConfig):
@@ -35,3 +38,23 @@ class StaticFilesConfig(DjangoStaticFilesConfig):
         "ckeditor/galleriffic/*",
         "ckeditor/*.htm*",
     ]
+
+
+class CleanupConfig(cleanup_apps.CleanupConfig):
+    """django-cleanup without its note of every file name, made as each record is loaded.
+
+    That note (a post_init receiver) is what a save compares with to find a replaced file.
+    Readers' pages load a hundred articles and save none: on the home page the notes cost a
+    tenth of the page (issue 17, 2026-12-07). Without them django-cleanup's own fallback
+    reads the record's stored file names from the database when it is saved, one query a
+    save, and deletes a replaced file as before (tests/security/test_files_follow_records.py).
+    The receivers are found by the dispatch_uid django-cleanup 9 gives them;
+    tests/portal/test_apps.py fails if a record's loading runs them again."""
+
+    default = False  # PortalConfig is this module's default
+
+    def ready(self):
+        super().ready()
+        for model in cleanup_cache.cleanup_models():
+            name = cleanup_cache.get_model_name(model)
+            post_init.disconnect(sender=model, dispatch_uid=f"post_init_django_cleanup_{name}")

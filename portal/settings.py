@@ -75,7 +75,7 @@ INSTALLED_APPS = [
     "articles",
     "alliances",
     # Last, as its README asks: deletes a record's files, and a replaced upload, on commit.
-    "django_cleanup.apps.CleanupConfig",
+    "portal.apps.CleanupConfig",  # django-cleanup, lighter for readers' pages
 ]
 
 MIDDLEWARE = [
