@@ -276,9 +276,20 @@ class TitleFirst:
     DENSE = 5000
 
     def __init__(self, queryset, query, limit):
-        self.title_hits = title_matching(queryset, query).order_by(*NEWEST)
-        self.others = matching(queryset, query).exclude(_title_contains(query)).order_by(*NEWEST)
-        self.limit = limit
+        self.queryset, self.query, self.limit = queryset, query, limit
+
+    @cached_property
+    def title_hits(self):
+        return title_matching(self.queryset, self.query).order_by(*NEWEST)
+
+    @cached_property
+    def others(self):
+        """Built only when asked for: a common word's title hits fill every page."""
+        return (
+            matching(self.queryset, self.query)
+            .exclude(_title_contains(self.query))
+            .order_by(*NEWEST)
+        )
 
     @cached_property
     def title_ids(self):
