@@ -148,7 +148,9 @@ _page_facilities = Precompiled(
 )
 _page_slots = Precompiled(
     lambda alliance: (
-        RotationSlot.objects.filter(alliance_id=alliance).only("starts_on", "host_id").order_by()
+        RotationSlot.objects.filter(alliance_id=alliance)
+        .values_list("starts_on", "host_id")
+        .order_by()
     ),
     alliance=_ALLIANCE,
 )
@@ -191,7 +193,7 @@ def alliance_page(alliance, year):
         memberships=_page_memberships(alliance=alliance.pk),
         rules=_page_rules(alliance=alliance.pk),
         facilities=_page_facilities(building=alliance.building_id) if alliance.building_id else [],
-        slots={slot.starts_on: slot.host_id for slot in _page_slots(alliance=alliance.pk)},
+        slots=dict(_page_slots(alliance=alliance.pk)),
         activities=_page_activities(alliance=alliance.pk),
         meetings=_page_meetings(alliance=alliance.pk, start=start, end=end),
     )

@@ -8,8 +8,8 @@ A ``Precompiled`` query is built from the ORM once, with stand-ins for the value
 change from request to request (the current time, a date, an id, a slug), and compiled.
 Each run puts the real values where the stand-ins were and turns the rows into model
 instances as the ORM would, with their ``select_related`` objects (through Django's own
-populators). The alliance page's seven small queries are compiled this way too. The SQL
-stays Django's own, so it follows the models; only the compiling is saved.
+populators), or, for a ``values_list()`` query, as its rows. The SQL stays Django's own, so
+it follows the models; only the compiling is saved.
 
 On PostgreSQL the statement is also prepared on each connection the first time it runs
 there, so PostgreSQL neither parses nor plans it again (planning the home page's UNION
@@ -203,15 +203,15 @@ class Precompiled:
         klass_info = compiler.klass_info
         if queryset.query.values_select:  # values_list(): its fields, then its annotations
             return _Plan(
-                sql,
-                tuple(params),
-                places,
-                queryset.model,
-                None,
-                [],
-                {},
-                compiler.get_converters(select),
-                [],
+                sql=sql,
+                params=tuple(params),
+                places=places,
+                model=queryset.model,
+                fields=None,
+                names=[],
+                annotations={},
+                converters=compiler.get_converters(select),
+                related=[],
             )
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Plan(

@@ -166,6 +166,18 @@ def test_alliance_page_shows_its_rules_its_buildings_rooms_and_the_years_meeting
     assert "二〇二五年一季度例会" in body and "去年的例会" not in body
 
 
+def test_alliance_page_shows_a_frozen_periods_host_not_the_computed_turn(
+    client, alliance_with_members
+):
+    alliance, members = alliance_with_members
+    assert alliance.rotation == Alliance.Rotation.QUARTER
+    year = timezone.localdate().year
+    first_quarter = '<th scope="row">第1季度</th><td>妇联</td>'
+    assert first_quarter not in text(client.get(alliance.get_absolute_url()))
+    alliance.rotation_slots.create(starts_on=date(year, 1, 1), host=members[3].branch)
+    assert first_quarter in text(client.get(alliance.get_absolute_url()))
+
+
 def test_activity_list_filters(client, alliance_with_members):
     alliance, members = alliance_with_members
     other = AllianceFactory(name="第二联盟")
