@@ -3,6 +3,7 @@ from django.template.loader import render_to_string
 from django.views.generic.list import MultipleObjectMixin
 
 from . import pagecache
+from .precompiled import Precompiled
 
 
 class FilteredListMixin(MultipleObjectMixin):
@@ -77,11 +78,15 @@ class FilteredListMixin(MultipleObjectMixin):
         )
 
 
-def in_order(queryset, ids):
-    """The rows of ``queryset`` with these primary keys, in the order of ``ids``."""
+def in_order(rows, ids):
+    """The rows with these primary keys, in the order of ``ids``: from a queryset, or from a
+    ``Precompiled`` query that takes them as ``ids``."""
     ids = list(ids)
-    rows = queryset.in_bulk(ids)
-    return [rows[pk] for pk in ids if pk in rows]
+    if isinstance(rows, Precompiled):
+        found = {row.pk: row for row in rows(ids=ids)} if ids else {}
+    else:
+        found = rows.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 class FromNearerEndPaginator(Paginator):

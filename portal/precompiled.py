@@ -21,8 +21,13 @@ PostgreSQL must then keep prepared statements (PgBouncer 1.21 and later, with
 The query is compiled twice, with two different stand-ins for each value: the
 parameters that differ are the places of the values, so a constant that happens to equal a
 stand-in cannot be mistaken for one.
+
+A list of values (the twenty ids of a page) is one value: the query filters with
+``field__any=ids``, one parameter however many ids there are (``= ANY(array)`` on
+PostgreSQL, a JSON list on SQLite), where ``__in`` would give the SQL one placeholder per id.
 """
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +36,7 @@ import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import Field, ForeignObject, Lookup
 from django.db.models.query import get_related_populators
 
 # Two stand-ins per kind of value; a query's own constants are unlikely to be either.
@@ -56,9 +62,48 @@ def _kind(field):
     raise TypeError(f"no stand-in for a {kind} ({field})")
 
 
+class Many:
+    """A slot for a list of values of ``field``, which the query takes as ``__any``."""
+
+    def __init__(self, field):
+        self.field = field
+
+
+def _array(field, values, connection):
+    """``values`` as the one parameter of ``__any``."""
+    values = [field.get_db_prep_value(value, connection) for value in values]
+    return values if connection.vendor == "postgresql" else json.dumps(values)
+
+
+class Any(Lookup):
+    """``field__any=values``: the field equals one of ``values``, as ``__in`` but with the
+    list as one parameter."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [_array(self.lhs.output_field, value, connection)]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+        # lhs and rhs are Django's column and placeholder; the ids are a parameter.
+        sql = f"{lhs} IN (SELECT value FROM json_each({rhs}))"  # noqa: S608
+        return sql, (*lhs_params, *rhs_params)
+
+
+Field.register_lookup(Any)
+ForeignObject.register_lookup(Any)  # relations take only their own lookups, not Field's
+
+
 def _stand_ins(field, index):
     """The two stand-ins of the ``index``-th value, moved by ``index`` so that two values of
     one kind (the two ends of a date range) are told apart."""
+    if isinstance(field, Many):
+        return tuple([value] for value in _stand_ins(field.field, index))
     first, second = STAND_INS[_kind(field)]
     if isinstance(first, str):
         return first + "x" * index, second + "x" * index
@@ -94,8 +139,14 @@ class _LoggedCursor(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
+def _db_value(field, value, connection):
+    if isinstance(field, Many):
+        return _array(field.field, value, connection)
+    return field.get_db_prep_value(value, connection)
+
+
 def _in_range(field, value, connection):
-    if _kind(field) != "int":
+    if isinstance(field, Many) or _kind(field) != "int":
         return True
     target = field.target_field if field.is_relation else field
     low, high = connection.ops.integer_field_range(target.get_internal_type())
@@ -123,6 +174,7 @@ class Precompiled:
         articles = newest(now=timezone.now())
 
     A ``values_list()`` query gives its rows as tuples: its fields, then its annotations.
+    ``Many(field)`` is the slot of a list of values (``pk__any=ids``).
     """
 
     def __init__(self, build, **slots):
@@ -141,7 +193,7 @@ class Precompiled:
             field = self.slots[name]
             if not _in_range(field, values[name], connection):
                 return []  # as the ORM: an id no column can hold matches nothing
-            value = field.get_db_prep_value(values[name], connection)
+            value = _db_value(field, values[name], connection)
             for position in positions:
                 params[position] = value
         with _cursor(connection) as cursor:
@@ -193,8 +245,8 @@ class Precompiled:
         places = {}
         for name, (first, second) in kinds.items():
             field = self.slots[name]
-            first = field.get_db_prep_value(first, connection)
-            second = field.get_db_prep_value(second, connection)
+            first = _db_value(field, first, connection)
+            second = _db_value(field, second, connection)
             pairs = enumerate(zip(params, other_params, strict=True))
             places[name] = [i for i, (a, b) in pairs if a == first and b == second]
             if not places[name]:

@@ -69,7 +69,7 @@ def test_title_hits_come_first(subsection):
 
 def in_pages(query, limit=1000, size=3):
     """The ids the search page lists for ``query``, page after page (``size`` a page)."""
-    results = TitleFirst(Article.objects.published(), query, limit=limit)
+    results = TitleFirst(query, limit=limit)
     return [pk for start in range(0, results.count(), size) for pk in results[start : start + size]]
 
 
@@ -94,6 +94,29 @@ def test_pages_list_title_hits_first_then_the_rest_across_page_boundaries(
     titles = Article.objects.in_bulk(listed)
     assert [titles[pk].title for pk in listed[:4]] == [f"党建标题{n}" for n in (3, 2, 1, 0)]
     assert len(listed) == 8
+
+
+@pytest.mark.parametrize("query", ["党建 联盟", "建联", "党建联盟", "党建 Work"])
+def test_words_of_one_pair_and_longer_words_list_as_the_single_query_orders(subsection, query):
+    """A query whose words are each one pair of characters takes its title hits from a
+    query compiled once (articles/search.py, _pair_title_hits); the others do not: both
+    list what search_articles ranks."""
+    now = timezone.now()
+    for number, (title, body) in enumerate(
+        [
+            ("党建联盟成立", ""),
+            ("联盟与党建", ""),
+            ("党建 Work 会", ""),
+            ("联盟动态", "<p>党建。</p>"),
+            ("新闻", "<p>党建联盟 Work</p>"),
+            ("党建", "<p>联盟</p>"),
+        ]
+    ):
+        ArticleFactory(
+            category=subsection, title=title, body=body, published_at=now - timedelta(hours=number)
+        )
+    listed = in_pages(query)
+    assert listed == ranked(query) and listed
 
 
 def test_the_page_lists_at_most_the_limit_and_says_there_are_more(client, subsection, monkeypatch):

@@ -14,7 +14,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from articles.models import Article, Attachment, Category
 from articles.selectors import NEWEST, front_page
 from articles.views import HOME_LISTS, published_article
-from portal.precompiled import STAND_INS, Precompiled
+from portal.precompiled import STAND_INS, Many, Precompiled
 from tests.factories import ArticleFactory, CategoryFactory
 
 PUBLISHED_AT = Article._meta.get_field("published_at")
@@ -106,6 +106,21 @@ def test_a_values_list_query_gives_the_orms_rows(subsection):
         .order_by("category_id")
     )
     assert Precompiled(lambda: per_category)() == list(per_category)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 25])
+def test_a_list_of_ids_is_one_value_and_gives_what_in_gives(subsection, count):
+    """A page's ids (``Many``): one parameter, the same rows as ``pk__in``, whatever the
+    number of ids; ids of no row and ids no column can hold are left out."""
+    ids = [article.pk for article in ArticleFactory.create_batch(count, category=subsection)]
+    asked = [*ids, 10**9, 2**70]
+    by_ids = Precompiled(
+        lambda ids: Article.objects.filter(pk__any=ids).order_by("pk"), ids=Many(PK)
+    )
+    assert by_ids(ids=asked) == list(Article.objects.filter(pk__in=ids).order_by("pk"))
+    assert by_ids(ids=ids[:1]) == list(Article.objects.filter(pk__in=ids[:1]))
+    _, params = Article.objects.filter(pk__any=ids).query.sql_with_params()
+    assert len(params) == 1
 
 
 def test_a_query_whose_shape_depends_on_its_values_is_refused(db):
