@@ -432,6 +432,25 @@ class Article(models.Model):
         )
 
 
+class TitlePair(models.Model):
+    """A pair of Chinese characters in a published article's title, with its date: the
+    search's list of the articles whose title holds the pair, newest first, read from one
+    index without visiting the articles (articles/search.py, ``_pair_title_hits``).
+
+    On PostgreSQL a trigger (migration 0019) writes these rows whenever an article is
+    written or deleted, from its ``search_tokens``; no Python code writes them. SQLite
+    searches by substring and leaves the table empty."""
+
+    # Its index, walked backwards from the end of a pair, lists the pair's newest first.
+    pk = models.CompositePrimaryKey("pair", "published_at", "article")
+    pair = models.CharField(max_length=11)  # as in search_tokens: "t" and two code points
+    published_at = models.DateTimeField()
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self):
+        return f"{self.article_id} {self.pair}"
+
+
 # Path separators, quotes and control characters: a browser would refuse or mangle them.
 UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f/\\"]')
 

@@ -24,10 +24,11 @@ spaces: an article matches when it contains every word.
 Results come title hits first, each part newest first. For the search page the two parts
 are separate queries (``TitleFirst``) so that each can walk an index in date order: the
 title's pairs are stored a second time with their own prefix, so "the title contains it"
-has an index too. A common word is in tens of thousands of articles; ordering all of them
-by one expression, or counting them exactly, would read every one. The page therefore
-counts up to ``RESULT_LIMIT`` and lists that many, as large search engines do; a reader
-who needs more adds a word.
+has an index too. A search for one word of two characters, the most common kind, takes its
+title hits already in date order from ``TitlePair`` (migration 0019). A common word is in
+tens of thousands of articles; ordering all of them by one expression, or counting them
+exactly, would read every one. The page therefore counts up to ``SEARCH_LIMIT`` and lists
+that many, as large search engines do; a reader who needs more adds a word.
 """
 
 import contextlib
@@ -38,7 +39,7 @@ import unicodedata
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import OperationalError, connection, transaction
-from django.db.models import Case, CharField, Expression, F, Func, IntegerField, Q, Value, When
+from django.db.models import Case, Expression, F, Func, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -166,29 +167,28 @@ def title_matching(queryset, query):
     return indexed.filter(*(_contains("title", term) for term in terms if len(term) > 2))
 
 
-def _pair_words(query):
-    """The title pairs of ``query`` as one tsquery, when each of its words is one pair of
-    Chinese characters (党建, 党建 联盟: most searches); else None."""
+def _title_pair(query):
+    """The title token of ``query`` when it is one word of two Chinese characters (党建,
+    联盟: the most common search); else None."""
     terms = search_terms(query)
-    if not terms or not all(len(term) == 2 and query_pairs(term) for term in terms):
+    if len(terms) != 1 or len(terms[0]) != 2:
         return None
-    return " & ".join(pair for term in terms for pair in query_pairs(term, "t"))
+    pairs = query_pairs(terms[0], "t")
+    return pairs[0] if pairs else None
 
 
 @functools.lru_cache(maxsize=4)
 def _pair_title_hits(limit):
-    """``title_matching(published, query)`` for a query of ``_pair_words``, newest first,
-    up to ``limit`` + 1 ids, compiled once (Python's compiling cost more than the query's
-    run)."""
-    from .models import Article
+    """The published articles whose title holds a pair, newest first, up to ``limit`` + 1
+    ids: one walk of the TitlePair index, compiled once."""
+    from .models import TitlePair
 
-    def build(now, pairs):
-        tokens = SearchQuery(pairs, search_type="raw", config="simple")
-        published = Article.objects.published(now).alias(tokens=StoredVector())
-        return published.filter(tokens=tokens).order_by(*NEWEST).values_list("pk")[: limit + 1]
+    def build(now, pair):
+        hits = TitlePair.objects.filter(pair=pair, published_at__lte=now)
+        return hits.order_by("-published_at", "-article").values_list("article")[: limit + 1]
 
-    published_at = Article._meta.get_field("published_at")
-    return Precompiled(build, now=published_at, pairs=CharField())
+    fields = TitlePair._meta
+    return Precompiled(build, now=fields.get_field("published_at"), pair=fields.get_field("pair"))
 
 
 # Published articles always have a date: plain DESC, the order of the date indexes.
@@ -250,11 +250,7 @@ def _plan(walk):
 
     The planner cannot price the second well: each row it walks past must have its token
     vector fetched from TOAST, some 25 µs. Left alone it walks for rare words (0.2 s) and
-    scans the table for common ones. We know better from the counts, so we say which.
-
-    A prepared statement (``_pair_title_hits``) is planned for its values each time too: its
-    generic plan, not knowing that the status is "published", ANDs the bitmap with one of
-    the 95 000 published rows (24 ms where 6 ms do)."""
+    scans the table for common ones. We know better from the counts, so we say which."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -267,9 +263,8 @@ def _plan(walk):
             "enable_seqscan": "off",
             "enable_bitmapscan": "off" if walk else "on",
             "enable_indexscan": "on" if walk else "off",
-            "plan_cache_mode": "force_custom_plan",
         }
-        changes = {name: value for name, value in wanted.items() if local.get(name) != value}
+        changes = {name: value for name, value in wanted.items() if local.get(name, "on") != value}
         if changes:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -280,19 +275,14 @@ def _plan(walk):
         return
     off = ("enable_seqscan", "enable_bitmapscan" if walk else "enable_indexscan")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "; ".join(f"SET {setting} = off" for setting in off)
-            + "; SET plan_cache_mode = force_custom_plan"
-        )
+        cursor.execute("; ".join(f"SET {setting} = off" for setting in off))
         try:
             yield
         finally:
             # After an error inside a transaction (a search cut off at its time limit) the
             # transaction takes no more commands; its rollback undoes the SETs by itself.
             if not _aborted():
-                cursor.execute(
-                    "; ".join(f"RESET {setting}" for setting in (*off, "plan_cache_mode"))
-                )
+                cursor.execute("; ".join(f"RESET {setting}" for setting in off))
 
 
 def _aborted():
@@ -309,9 +299,10 @@ class TitleFirst:
     matches newest first. Counted and listed up to ``limit``; ``more`` says whether there
     are more.
 
-    The title hits (a few thousand at most) are sorted from the index's bitmap once, up to
-    ``limit`` + 1 ids: their count and every page of them come from that list, one query
-    where a count and a page were two, each reading the same rows. The other matches are
+    The title hits (a few thousand at most) are read once, up to ``limit`` + 1 ids, from
+    ``TitlePair``'s index for one two-character word, else sorted from the GIN bitmap:
+    their count and every page of them come from that list, one query where a count and a
+    page were two, each reading the same rows. The other matches are
     counted from the bitmap, stopping at what that needs to know, and walked newest first
     when there are at least ``DENSE`` of them (then twenty are near the top), else sorted
     from the bitmap: each way costs a few milliseconds at 100 000."""
@@ -339,10 +330,11 @@ class TitleFirst:
 
     @cached_property
     def title_ids(self):
-        pairs = _pair_words(self.query) if connection.vendor == "postgresql" else None
+        pair = _title_pair(self.query) if connection.vendor == "postgresql" else None
+        if pair:
+            with _plan(walk=True):
+                return [pk for (pk,) in _pair_title_hits(self.limit)(now=self.now, pair=pair)]
         with _plan(walk=False):
-            if pairs:
-                return [pk for (pk,) in _pair_title_hits(self.limit)(now=self.now, pairs=pairs)]
             return list(self.title_hits.values_list("pk", flat=True)[: self.limit + 1])
 
     @property
@@ -356,9 +348,9 @@ class TitleFirst:
     @cached_property
     def total(self):
         """Matches up to ``limit`` + 1: enough to know whether there are more."""
+        if self.title_count > self.limit:
+            return self.title_count
         with _plan(walk=False):
-            if self.title_count > self.limit:
-                return self.title_count
             return self.title_count + self.others_count
 
     @property

@@ -41,9 +41,10 @@ from .pagecache import content_changed
 FORMAT = "dangjian-site-backup"
 VERSION = 1
 MANIFEST, DATA, MEDIA = "manifest.json", "data.json", "media"
-# Rebuilt by migrate (content types, permissions) or of no use in another database
-# (sessions, login failure records).
-EXCLUDED = ["contenttypes", "auth.permission", "sessions", "axes"]
+# Rebuilt by migrate (content types, permissions), by PostgreSQL's trigger as the articles
+# are loaded (the search's title pairs), or of no use in another database (sessions, login
+# failure records).
+EXCLUDED = ["contenttypes", "auth.permission", "articles.titlepair", "sessions", "axes"]
 # Rows the migrations themselves create: present in an "empty" database.
 CREATED_BY_MIGRATE = {"auth.group", "portal.sitesettings"}
 CHUNK = 1024 * 1024

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from articles import views
-from articles.models import Article
+from articles.models import Article, TitlePair
 from articles.search import TitleFirst, query_pairs, search_articles, search_terms, search_tokens
 from tests.factories import ArticleFactory, CategoryFactory
 
@@ -117,6 +117,42 @@ def test_words_of_one_pair_and_longer_words_list_as_the_single_query_orders(subs
         )
     listed = in_pages(query)
     assert listed == ranked(query) and listed
+
+
+def title_pairs():
+    """The (title, pair) rows the trigger of migration 0019 keeps, as titles and words."""
+    return {
+        (title, chr(int(pair[1:6], 16)) + chr(int(pair[6:], 16)))
+        for title, pair in TitlePair.objects.values_list("article__title", "pair")
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+def test_the_title_pairs_follow_every_write_of_an_article(subsection):
+    """Published articles only, however they are written: save, queryset update, delete."""
+    article = ArticleFactory(category=subsection, title="党建联盟")
+    draft = ArticleFactory(category=subsection, title="草稿标题", status=Article.Status.DRAFT)
+    assert title_pairs() == {("党建联盟", "党建"), ("党建联盟", "建联"), ("党建联盟", "联盟")}
+    article.title = "轮值会"
+    article.save()
+    assert title_pairs() == {("轮值会", "轮值"), ("轮值会", "值会")}
+    later = timezone.now() + timedelta(days=3)
+    Article.objects.filter(pk=article.pk).update(published_at=later)
+    assert set(TitlePair.objects.values_list("published_at", flat=True)) == {later}
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.WITHDRAWN)
+    assert title_pairs() == set()
+    Article.objects.filter(pk=draft.pk).update(status=Article.Status.PUBLISHED)
+    assert title_pairs() == {("草稿标题", "草稿"), ("草稿标题", "稿标"), ("草稿标题", "标题")}
+    draft.delete()
+    assert title_pairs() == set()
+
+
+def test_a_scheduled_article_is_not_found_before_its_time(subsection):
+    now = timezone.now()
+    ArticleFactory(category=subsection, title="党建预告", published_at=now + timedelta(hours=1))
+    shown = ArticleFactory(category=subsection, title="党建新闻", published_at=now)
+    assert in_pages("党建") == [shown.pk]
+    assert TitleFirst("党建", limit=10, now=now + timedelta(hours=2)).count() == 2
 
 
 def test_the_page_lists_at_most_the_limit_and_says_there_are_more(client, subsection, monkeypatch):
