@@ -153,7 +153,7 @@ class ActivityListView(FilteredListMixin, PagedByIdMixin, ListView):
         return "blank-filters:activities"
 
     def get_page_queryset(self):
-        return selectors.with_record(PublicVersion.objects.all(), "activity").defer("text")
+        return selectors.activity_rows
 
 
 class RecordView(DetailView):

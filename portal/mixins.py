@@ -1,9 +1,9 @@
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.views.generic.list import MultipleObjectMixin
 
 from . import pagecache
-from .precompiled import Precompiled
 
 
 class FilteredListMixin(MultipleObjectMixin):
@@ -80,12 +80,12 @@ class FilteredListMixin(MultipleObjectMixin):
 
 def in_order(rows, ids):
     """The rows with these primary keys, in the order of ``ids``: from a queryset, or from a
-    ``Precompiled`` query that takes them as ``ids``."""
+    function of the ids (a ``Precompiled`` query that takes them as ``ids``)."""
     ids = list(ids)
-    if isinstance(rows, Precompiled):
-        found = {row.pk: row for row in rows(ids=ids)} if ids else {}
-    else:
+    if isinstance(rows, QuerySet):
         found = rows.in_bulk(ids)
+    else:
+        found = {row.pk: row for row in rows(ids=ids)} if ids else {}
     return [found[pk] for pk in ids if pk in found]
 
 
@@ -115,7 +115,7 @@ class PagedByIdMixin(MultipleObjectMixin):
     the columns the filter reads, an index-only walk of at most half the list, so page 2500
     costs about what page 1 costs. What the page shows (joins, sums, prefetches) comes from
     ``get_page_queryset()``, for its twenty rows only; a sum over the rows a page skips would
-    be paid on every deep page.
+    be paid on every deep page. It may also return a function of the ids (see ``in_order``).
     """
 
     paginator_class = FromNearerEndPaginator
