@@ -243,7 +243,8 @@ def measure(size, page_cache, pages):
 
 
 def in_process_checks(size, pages):
-    """Queries per page (page cache off) and search equal to substring matching."""
+    """Queries per page (page cache off), search equal to substring matching, and the
+    search page's title hits equal to the ORM's."""
     code = f"""
 import json, random
 from django.conf import settings
@@ -251,7 +252,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from articles.models import Article
-from articles.search import search_articles
+from articles.search import NEWEST, TitleFirst, search_articles, title_matching
 from alliances.management.commands.seed_bench import COMMON, RARE, FILLER
 settings.PORTAL_PAGE_CACHE = False
 client = Client()
@@ -270,6 +271,10 @@ for word in words:
     plain = set(published.filter(search_text__contains=word).values_list("pk", flat=True))
     if indexed != plain:
         mismatches.append(word)
+    # The search page's title hits (from TitlePair for these words) against the ORM's.
+    orm = title_matching(published, word).order_by(*NEWEST).values_list("pk", flat=True)
+    if TitleFirst(word, limit=1000).title_ids != list(orm[:1001]):
+        mismatches.append(word + " (title hits)")
 print("JSON " + json.dumps({{"queries": queries, "words": len(words), "mismatches": mismatches}}))
 """
     out = subprocess.run(
@@ -324,7 +329,8 @@ def report(size, cached, uncached, rss, checks, pages):
         f"connection (a reader's own wait; target ≤ 50 ms), "
         f"{uncached[0]['search 党建']['p95']:.1f} ms with {CONNECTIONS} connections on 2 workers "
         "(queueing included).",
-        f"- Search agrees with substring matching on {checks['words']} words; "
+        f"- Search agrees with substring matching, and the search page's title hits with the "
+        f"ORM's, on {checks['words']} words; "
         f"mismatches: {checks['mismatches'] or 'none'}.",
         "",
         "Targets (ratio of rps to the baseline):",
