@@ -27,7 +27,6 @@ from django.dispatch import receiver
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from portal import renditions
 
@@ -71,8 +70,7 @@ ATTACHMENT_SIGNATURES = {
 ATTACHMENT_EXTENSIONS = set(ATTACHMENT_SIGNATURES) | IMAGE_EXTENSIONS
 VIDEO_EXTENSIONS = {".mp4", ".webm"}
 
-_IMAGE_DECODE_ERRORS = (
-    UnidentifiedImageError,
+_IMAGE_DECODE_ERRORS = (  # PIL's UnidentifiedImageError is an OSError
     OSError,
     SyntaxError,
     ValueError,
@@ -117,6 +115,8 @@ def clean_image(upload):
     Nothing is decoded before the work is known to be bounded: the file's structure is
     counted (``_layout``), its size read from the header, and its pixels charged to the
     limit for one image and to the budget of the request (``RequestWork``)."""
+    from PIL import Image  # imported on first use: a reader's worker never needs it
+
     _too_large(upload, settings.PORTAL_MAX_IMAGE_BYTES, "图片")
     upload.seek(0)
     data = upload.read()
@@ -319,6 +319,8 @@ def _reencode(image, image_format, frames):
 
     PNG and WebP are written with the fast settings: optimising a photograph saved as PNG
     took seconds for a file a few percent smaller."""
+    from PIL import ImageOps, ImageSequence
+
     out = io.BytesIO()
     if image_format == "GIF" and frames > 1:
         copies = [frame.copy() for frame in islice(ImageSequence.Iterator(image), frames)]
